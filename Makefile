@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lint fmt migrate seed lock clean clean-data help
+
+help:
+	@echo "make run    serve the API with sample data on http://127.0.0.1:8000 (docs at /docs)"
+	@echo "make test   run the whole test suite on a real PostgreSQL"
+	@echo "make lint   ruff + mypy --strict"
+	@echo "make lock   recompile the pinned requirements from pyproject.toml"
+
+# The virtualenv is rebuilt when the pinned requirements change.
+$(STAMP): requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m app serve --seed-if-empty
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check app tests migrations
+	$(PY) -m ruff format --check app tests
+	$(PY) -m mypy app tests
+
+fmt: $(STAMP)
+	$(PY) -m ruff format app tests
+	$(PY) -m ruff check --fix app tests
+
+migrate: $(STAMP)
+	$(PY) -m app migrate
+
+seed: $(STAMP)
+	$(PY) -m app seed
+
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --strip-extras -o requirements.txt pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --strip-extras --extra dev -o requirements-dev.txt pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Deletes the embedded database (sample data and every change made through the API).
+clean-data:
+	rm -rf .data

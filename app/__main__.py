@@ -1,0 +1,126 @@
+"""The command line: `python -m app serve|migrate|seed`.
+
+Without DATABASE_URL every command starts the embedded PostgreSQL (data under DATA_DIR, default
+.data/) for as long as it runs, and stops it on exit, Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from app.config import Settings, get_settings
+
+log = logging.getLogger("app")
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL when set; otherwise an embedded server for the duration of the block."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from app.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings.data_dir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        log.info("embedded PostgreSQL stopped")
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision` with Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, revision)
+
+
+def seed(url: str, *, only_if_empty: bool) -> None:
+    from app.seed import load_sample_data
+
+    report = asyncio.run(load_sample_data(url, only_if_empty=only_if_empty))
+    log.info("%s", report)
+
+
+def serve(settings: Settings, url: str) -> None:
+    import uvicorn
+
+    # Worker processes read the URL from the environment, embedded server included.
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Unwind through the `finally` blocks so that the embedded server is stopped cleanly.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description=(
+            "Craft-village data service. Database: DATABASE_URL, or an embedded PostgreSQL under DATA_DIR."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve_cmd = commands.add_parser(
+        "serve", help="migrate, then serve the API on HOST:PORT (default 127.0.0.1:8000)"
+    )
+    serve_cmd.add_argument(
+        "--seed-if-empty", action="store_true", help="load the sample data when the database has none"
+    )
+    serve_cmd.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    migrate_cmd = commands.add_parser("migrate", help="apply the Alembic migrations")
+    migrate_cmd.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    commands.add_parser("seed", help="load the illustrative Nam Định sample data (twice changes nothing)")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    settings = get_settings()
+    try:
+        with database(settings) as url:
+            if args.command == "migrate":
+                migrate(url, args.revision)
+            elif args.command == "seed":
+                migrate(url)
+                seed(url, only_if_empty=False)
+            else:
+                if not args.no_migrate:
+                    migrate(url)
+                if args.seed_if_empty:
+                    seed(url, only_if_empty=True)
+                serve(settings, url)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

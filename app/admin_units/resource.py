@@ -1,0 +1,45 @@
+"""How the generic service lists, sorts and loads administrative units."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import joinedload
+
+from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
+from app.crud import Resource
+from app.models import AdminUnit
+
+
+def _valid_on(day: date) -> ColumnElement[bool]:
+    return and_(
+        or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= day),
+        or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to >= day),
+    )
+
+
+ADMIN_UNITS: Resource[AdminUnit] = Resource(
+    path="admin-units",
+    singular="administrative unit",
+    plural="administrative units",
+    model=AdminUnit,
+    create=AdminUnitCreate,
+    update=AdminUnitUpdate,
+    read=AdminUnitRead,
+    query=AdminUnitQuery,
+    columns={"level": AdminUnit.level, "code": AdminUnit.code, "parent_id": AdminUnit.parent_id},
+    sortable={
+        "id": AdminUnit.id,
+        "code": AdminUnit.code,
+        "name": AdminUnit.name_sort,
+        "level": AdminUnit.level,
+        "valid_from": AdminUnit.valid_from,
+        "valid_to": AdminUnit.valid_to,
+        "created_at": AdminUnit.created_at,
+        "updated_at": AdminUnit.updated_at,
+    },
+    search=AdminUnit.search_text,
+    load=(joinedload(AdminUnit.parent),),
+    custom={"valid_on": _valid_on},
+)

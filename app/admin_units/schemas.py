@@ -1,0 +1,52 @@
+"""Administrative units: provinces, districts and communes, keyed by statistical code and validity."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from app.enums import AdminLevel
+from app.pagination import ListParams
+from app.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
+from app.types import Code, Day, Id, Name, QDay, QId
+
+
+class AdminUnitCreate(Body):
+    """An administrative unit as published by the General Statistics Office."""
+
+    code: Code = Field(description="Statistical code, e.g. 36 for Nam Định, 362 for Nam Trực.")
+    name: Name
+    level: AdminLevel
+    parent_id: Id | None = Field(default=None, description="The unit this one belongs to.")
+    valid_from: Day | None = Field(default=None, description="First day the unit existed.")
+    valid_to: Day | None = Field(
+        default=None, description="Last day the unit existed (e.g. 2025-06-30 for the old districts)."
+    )
+
+    @model_validator(mode="after")
+    def _period(self) -> AdminUnitCreate:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to must not be before valid_from")
+        return self
+
+
+AdminUnitUpdate = partial_model(AdminUnitCreate, "AdminUnitUpdate")
+
+
+class AdminUnitRead(RecordRead):
+    code: str
+    name: str
+    level: AdminLevel
+    parent_id: int | None
+    parent: AdminUnitSummary | None
+    valid_from: date | None
+    valid_to: date | None
+
+
+class AdminUnitQuery(ListParams):
+    level: AnyOf[AdminLevel] | None = None
+    code: AnyOf[Annotated[str, Field(max_length=32)]] | None = None
+    parent_id: AnyOf[QId] | None = None
+    valid_on: QDay | None = Field(default=None, description="Only units that existed on this day.")

@@ -1,0 +1,53 @@
+"""How the generic service lists, sorts and loads co-operatives."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import joinedload
+
+from app.cooperatives.schemas import (
+    CooperativeCreate,
+    CooperativeQuery,
+    CooperativeRead,
+    CooperativeUpdate,
+)
+from app.crud import Resource
+from app.models import Cooperative
+
+COOPERATIVES: Resource[Cooperative] = Resource(
+    path="cooperatives",
+    singular="co-operative",
+    plural="co-operatives",
+    model=Cooperative,
+    create=CooperativeCreate,
+    update=CooperativeUpdate,
+    read=CooperativeRead,
+    query=CooperativeQuery,
+    columns={
+        "sector": Cooperative.sector,
+        "legal_form": Cooperative.legal_form,
+        "status": Cooperative.status,
+        "district_id": Cooperative.district_id,
+        "village_id": Cooperative.village_id,
+        "registration_code": Cooperative.registration_code,
+        "founded_on": Cooperative.founded_on,
+        "members": Cooperative.members,
+        "charter_capital_vnd": Cooperative.charter_capital_vnd,
+    },
+    sortable={
+        "id": Cooperative.id,
+        "name": Cooperative.name_sort,
+        "registration_code": Cooperative.registration_code,
+        "sector": Cooperative.sector,
+        "legal_form": Cooperative.legal_form,
+        "status": Cooperative.status,
+        "district_id": Cooperative.district_id,
+        "members": Cooperative.members,
+        "charter_capital_vnd": Cooperative.charter_capital_vnd,
+        "founded_on": Cooperative.founded_on,
+        "dissolved_on": Cooperative.dissolved_on,
+        "created_at": Cooperative.created_at,
+        "updated_at": Cooperative.updated_at,
+    },
+    search=Cooperative.search_text,
+    load=(joinedload(Cooperative.district), joinedload(Cooperative.village)),
+)

@@ -1,0 +1,71 @@
+"""Rural-industry co-operatives (hợp tác xã) under Law 17/2023/QH15."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from app.enums import CooperativeSector, CooperativeStatus, LegalForm
+from app.pagination import ListParams
+from app.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
+from app.types import Code, Count, Day, Id, Name, QCount, QDay, QId, QVnd, Vnd
+
+
+class CooperativeCreate(Body):
+    """A co-operative, co-operative union or co-operative group."""
+
+    name: Name = Field(examples=["HTX Dệt may Hải Hậu"])
+    registration_code: Code | None = Field(
+        default=None, description="Registration code (mã số HTX); unique, never reused."
+    )
+    legal_form: LegalForm = LegalForm.cooperative
+    sector: CooperativeSector
+    district_id: Id
+    village_id: Id | None = Field(default=None, description="The craft village it works in, if any.")
+    members: Count | None = None
+    charter_capital_vnd: Vnd | None = Field(default=None, description="Charter capital, whole đồng.")
+    founded_on: Day | None = None
+    dissolved_on: Day | None = None
+    status: CooperativeStatus = CooperativeStatus.active
+
+    @model_validator(mode="after")
+    def _rules(self) -> CooperativeCreate:
+        if self.founded_on and self.dissolved_on and self.dissolved_on < self.founded_on:
+            raise ValueError("dissolved_on must not be before founded_on")
+        return self
+
+
+CooperativeUpdate = partial_model(CooperativeCreate, "CooperativeUpdate")
+
+
+class CooperativeRead(RecordRead):
+    name: str
+    registration_code: str | None
+    legal_form: LegalForm
+    sector: CooperativeSector
+    district_id: int
+    district: AdminUnitSummary
+    village_id: int | None
+    village: NamedSummary | None
+    members: int | None
+    charter_capital_vnd: int | None
+    founded_on: date | None
+    dissolved_on: date | None
+    status: CooperativeStatus
+
+
+class CooperativeQuery(ListParams):
+    sector: AnyOf[CooperativeSector] | None = None
+    legal_form: AnyOf[LegalForm] | None = None
+    status: AnyOf[CooperativeStatus] | None = None
+    district_id: AnyOf[QId] | None = None
+    village_id: AnyOf[QId] | None = None
+    registration_code: AnyOf[Annotated[str, Field(max_length=32)]] | None = None
+    founded_on_from: QDay | None = None
+    founded_on_to: QDay | None = None
+    members_min: QCount | None = None
+    members_max: QCount | None = None
+    charter_capital_vnd_min: QVnd | None = None
+    charter_capital_vnd_max: QVnd | None = None

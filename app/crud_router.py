@@ -1,0 +1,114 @@
+"""One router per Resource: list, create, read, partial update, delete.
+
+Annotations here are evaluated at import (no `from __future__ import annotations`) because FastAPI
+reads the concrete schema classes of each resource from the endpoint signatures.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import crud
+from app.crud import Resource
+from app.db import get_session
+from app.errors import error_responses
+from app.models import BIGINT_MAX
+from app.pagination import ListParams, Page, link_header
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id.")]
+
+
+def crud_router(res: Resource[Any]) -> APIRouter:
+    """The five endpoints of a resource, with their documented problem responses."""
+    router = APIRouter(prefix="/" + res.path, tags=[res.plural])
+    name = res.path.replace("-", "_")
+    Read, Create, Update, QueryModel = res.read, res.create, res.update, res.query
+
+    @router.get(
+        "",
+        response_model=Page[Read],  # type: ignore[valid-type]
+        operation_id=f"list_{name}",
+        summary=f"List {res.plural}",
+        description=(
+            f"Filter, sort and page through {res.plural}. Multi-valued filters take repeated or "
+            "comma-separated values. The Link header carries first/prev/next/last pages."
+        ),
+        responses=error_responses(400, 422, 503),
+    )
+    async def list_records(
+        request: Request,
+        response: Response,
+        session: Session,
+        params: Annotated[QueryModel, Query()],  # type: ignore[valid-type]
+    ) -> Any:
+        query: ListParams = params
+        records, total = await crud.list_records(session, res, query)
+        response.headers["Link"] = link_header(
+            request.url, total=total, limit=query.limit, offset=query.offset
+        )
+        return {
+            "items": [Read.model_validate(r) for r in records],
+            "total": total,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
+
+    @router.post(
+        "",
+        status_code=201,
+        response_model=Read,
+        operation_id=f"create_{name}",
+        summary=f"Create a {res.singular}",
+        responses=error_responses(400, 409, 422, 503),
+    )
+    async def create_record(
+        request: Request,
+        response: Response,
+        session: Session,
+        body: Create,  # type: ignore[valid-type]
+    ) -> Any:
+        record = await crud.create_record(session, res, body)
+        response.headers["Location"] = str(request.url_for(f"get_{name}", record_id=record.id).path)
+        return Read.model_validate(record)
+
+    @router.get(
+        "/{record_id}",
+        response_model=Read,
+        operation_id=f"get_{name}",
+        name=f"get_{name}",
+        summary=f"Read a {res.singular}",
+        responses=error_responses(404, 422, 503),
+    )
+    async def get_record(session: Session, record_id: RecordId) -> Any:
+        return Read.model_validate(await crud.get_record(session, res, record_id))
+
+    @router.patch(
+        "/{record_id}",
+        response_model=Read,
+        operation_id=f"update_{name}",
+        summary=f"Change some fields of a {res.singular}",
+        description="Only the fields sent change; an embedded list sent is replaced whole.",
+        responses=error_responses(400, 404, 409, 422, 503),
+    )
+    async def update_record(
+        session: Session,
+        record_id: RecordId,
+        body: Update,  # type: ignore[valid-type]
+    ) -> Any:
+        return Read.model_validate(await crud.update_record(session, res, record_id, body))
+
+    @router.delete(
+        "/{record_id}",
+        status_code=204,
+        operation_id=f"delete_{name}",
+        summary=f"Delete a {res.singular}",
+        description="Refused with 409, naming them, while other records still refer to it.",
+        responses=error_responses(404, 409, 422, 503),
+    )
+    async def delete_record(session: Session, record_id: RecordId) -> Response:
+        await crud.delete_record(session, res, record_id)
+        return Response(status_code=204)
+
+    return router

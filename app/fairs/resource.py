@@ -1,0 +1,69 @@
+"""How the generic service lists, sorts and loads trade fairs and their participants."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.crud import Child, Resource
+from app.fairs.schemas import TradeFairCreate, TradeFairQuery, TradeFairRead, TradeFairUpdate
+from app.models import TradeFair, TradeFairParticipant
+
+
+# Years become ranges of start_on so that the index on start_on serves them.
+def _in_years(years: list[int]) -> ColumnElement[bool]:
+    return or_(*(TradeFair.start_on.between(date(y, 1, 1), date(y, 12, 31)) for y in years))
+
+
+def _from_year(year: int) -> ColumnElement[bool]:
+    return TradeFair.start_on >= date(year, 1, 1)
+
+
+def _to_year(year: int) -> ColumnElement[bool]:
+    return TradeFair.start_on <= date(year, 12, 31)
+
+
+TRADE_FAIRS: Resource[TradeFair] = Resource(
+    path="trade-fairs",
+    singular="trade fair",
+    plural="trade fairs",
+    model=TradeFair,
+    create=TradeFairCreate,
+    update=TradeFairUpdate,
+    read=TradeFairRead,
+    query=TradeFairQuery,
+    columns={
+        "kind": TradeFair.kind,
+        "country": TradeFair.country,
+        "province": TradeFair.province,
+        "programme_id": TradeFair.programme_id,
+        "start_on": TradeFair.start_on,
+        "standard_booths": TradeFair.standard_booths,
+        "exhibitors": TradeFair.exhibitors,
+        "visitors": TradeFair.visitors,
+        "contract_value_vnd": TradeFair.contract_value_vnd,
+        "sales_vnd": TradeFair.sales_vnd,
+    },
+    sortable={
+        "id": TradeFair.id,
+        "name": TradeFair.name_sort,
+        "kind": TradeFair.kind,
+        "country": TradeFair.country,
+        "province": TradeFair.province,
+        "start_on": TradeFair.start_on,
+        "end_on": TradeFair.end_on,
+        "standard_booths": TradeFair.standard_booths,
+        "exhibitors": TradeFair.exhibitors,
+        "visitors": TradeFair.visitors,
+        "contract_value_vnd": TradeFair.contract_value_vnd,
+        "sales_vnd": TradeFair.sales_vnd,
+        "created_at": TradeFair.created_at,
+        "updated_at": TradeFair.updated_at,
+    },
+    search=TradeFair.search_text,
+    load=(joinedload(TradeFair.programme), selectinload(TradeFair.participants)),
+    children={"participants": Child(TradeFairParticipant, "trade_fair_id")},
+    custom={"year": _in_years, "year_from": _from_year, "year_to": _to_year},
+)

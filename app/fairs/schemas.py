@@ -1,0 +1,124 @@
+"""Trade fairs hosted in the province or attended elsewhere, with participants."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.enums import FairKind
+from app.pagination import ListParams
+from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
+from app.types import Count, Country, Day, Id, Name, QCount, QDay, QId, QVnd, ShortText, Vnd
+
+
+class Participant(Body):
+    """A village or a co-operative at the fair (exactly one of the two ids), with its booths."""
+
+    village_id: Id | None = None
+    cooperative_id: Id | None = None
+    booths: Count = Field(default=1, description="Standard booths (3 m × 3 m) it occupied.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Participant:
+        if (self.village_id is None) == (self.cooperative_id is None):
+            raise ValueError("give exactly one of village_id and cooperative_id")
+        return self
+
+
+class TradeFairCreate(Body):
+    """A fair or trade conference; participants are written whole."""
+
+    name: Name
+    kind: FairKind
+    organiser: ShortText | None = None
+    venue: ShortText | None = None
+    city: ShortText | None = None
+    province: ShortText | None = None
+    country: Country = Field(default="VN", description="ISO 3166-1 alpha-2 code, upper case.")
+    start_on: Day
+    end_on: Day
+    standard_booths: Count | None = Field(default=None, description="Standard booths of 3 m × 3 m.")
+    exhibitors: Count | None = None
+    visitors: Count | None = None
+    contracts_signed: Count | None = None
+    contract_value_vnd: Vnd | None = None
+    sales_vnd: Vnd | None = None
+    cost_vnd: Vnd | None = None
+    programme_id: Id | None = Field(default=None, description="The programme that paid for it.")
+    participants: list[Participant] = Field(default_factory=list, max_length=5000)
+
+    @model_validator(mode="after")
+    def _rules(self) -> TradeFairCreate:
+        if self.end_on < self.start_on:
+            raise ValueError("end_on must not be before start_on")
+        if self.kind == FairKind.overseas and self.country == "VN":
+            raise ValueError("an overseas fair needs a country other than VN")
+        if self.kind in (FairKind.hosted, FairKind.attended) and self.country != "VN":
+            raise ValueError(f"a {self.kind.value} fair is held in Viet Nam (country VN)")
+        seen: set[tuple[int | None, int | None]] = set()
+        for p in self.participants:
+            key = (p.village_id, p.cooperative_id)
+            if key in seen:
+                raise ValueError("participants lists the same village or co-operative twice")
+            seen.add(key)
+        return self
+
+
+TradeFairUpdate = partial_model(TradeFairCreate, "TradeFairUpdate")
+
+
+class ParticipantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    village_id: int | None
+    cooperative_id: int | None
+    booths: int
+
+
+class TradeFairRead(RecordRead):
+    name: str
+    kind: FairKind
+    organiser: str | None
+    venue: str | None
+    city: str | None
+    province: str | None
+    country: str
+    start_on: date
+    end_on: date
+    standard_booths: int | None
+    exhibitors: int | None
+    visitors: int | None
+    contracts_signed: int | None
+    contract_value_vnd: int | None
+    sales_vnd: int | None
+    cost_vnd: int | None
+    programme_id: int | None
+    programme: NamedSummary | None
+    participants: list[ParticipantRead]
+
+
+Year = Annotated[int, Field(ge=1900, le=2100)]
+
+
+class TradeFairQuery(ListParams):
+    kind: AnyOf[FairKind] | None = None
+    country: AnyOf[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] | None = None
+    province: AnyOf[Annotated[str, Field(max_length=300)]] | None = None
+    programme_id: AnyOf[QId] | None = None
+    year: AnyOf[Year] | None = Field(default=None, description="Year of start_on.")
+    year_from: Year | None = None
+    year_to: Year | None = None
+    start_on_from: QDay | None = None
+    start_on_to: QDay | None = None
+    standard_booths_min: QCount | None = None
+    standard_booths_max: QCount | None = None
+    exhibitors_min: QCount | None = None
+    exhibitors_max: QCount | None = None
+    visitors_min: QCount | None = None
+    visitors_max: QCount | None = None
+    contract_value_vnd_min: QVnd | None = None
+    contract_value_vnd_max: QVnd | None = None
+    sales_vnd_min: QVnd | None = None
+    sales_vnd_max: QVnd | None = None

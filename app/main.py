@@ -1,0 +1,102 @@
+"""create_app(): the FastAPI application with its routers, error handlers and database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.admin_units.resource import ADMIN_UNITS
+from app.config import Settings, get_settings
+from app.cooperatives.resource import COOPERATIVES
+from app.crud_router import crud_router
+from app.db import make_engine, make_sessionmaker
+from app.errors import PROBLEM_JSON, Problem, install_error_handlers
+from app.fairs.resource import TRADE_FAIRS
+from app.meta.router import router as meta_router
+from app.programmes.resource import PROGRAMMES
+from app.village_figures.resource import VILLAGE_FIGURES
+from app.villages.resource import VILLAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCES = (ADMIN_UNITS, VILLAGES, VILLAGE_FIGURES, COOPERATIVES, PROGRAMMES, TRADE_FAIRS)
+
+DESCRIPTION = """
+Records of a provincial Department of Industry and Trade (Sở Công Thương): craft villages
+(làng nghề), rural-industry co-operatives (hợp tác xã), industrial-extension (khuyến công) and
+trade-promotion programmes, and trade fairs.
+
+* Money is whole đồng (VND has no minor unit), always a JSON integer.
+* Text is stored in Unicode NFC; search ignores tone marks and case, and `đ` matches `d`.
+* Every error is `application/problem+json` (RFC 9457).
+"""
+
+
+def migration_head() -> str | None:
+    """The newest Alembic revision shipped with this code."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set; start the service with `python -m app serve`")
+        engine = make_engine(settings.database_url, settings)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.migration_head = migration_head()
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Craft-village data service",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(meta_router)
+    for resource in RESOURCES:
+        app.include_router(crud_router(resource), prefix="/api/v1")
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error response described as problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for defs_name, defs in components["Problem"].pop("$defs", {}).items():
+        components[defs_name] = defs
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+            # Any operation can meet an unexpected failure or an unknown route segment.
+            responses.setdefault(
+                "500",
+                {"description": "Internal Server Error", "content": {PROBLEM_JSON: {"schema": problem_ref}}},
+            )
+    app.openapi_schema = schema
+    return schema

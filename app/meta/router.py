@@ -1,0 +1,85 @@
+"""Enumerations for clients, and the liveness and readiness probes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.enums import PUBLISHED
+from app.errors import error_responses
+
+router = APIRouter()
+
+
+class EnumValue(BaseModel):
+    code: str
+    vi: str
+    en: str
+
+
+class Health(BaseModel):
+    status: Annotated[str, Field(examples=["ok"])]
+
+
+class Ready(BaseModel):
+    status: str
+    database: str
+    migration: str | None
+    expected_migration: str | None
+
+
+def enum_table() -> dict[str, list[EnumValue]]:
+    return {
+        name: [EnumValue(code=m.value, vi=m.vi, en=m.en) for m in enum] for name, enum in PUBLISHED.items()
+    }
+
+
+@router.get(
+    "/api/v1/meta/enums",
+    tags=["meta"],
+    operation_id="list_enums",
+    summary="Every enumeration with its codes and Vietnamese and English labels",
+    response_model=dict[str, list[EnumValue]],
+)
+async def enums() -> dict[str, list[EnumValue]]:
+    return enum_table()
+
+
+@router.get("/health", tags=["meta"], operation_id="health", summary="The process answers")
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/ready",
+    tags=["meta"],
+    operation_id="ready",
+    summary="The database answers and its schema is at the latest migration",
+    responses={503: {"model": Ready, "description": "Not ready"}},
+)
+async def ready(request: Request) -> JSONResponse:
+    engine: AsyncEngine = request.app.state.engine
+    expected: str | None = request.app.state.migration_head
+    current: str | None = None
+    database = "ok"
+    try:
+        async with engine.connect() as conn:
+            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    except Exception:
+        database = "unreachable or not migrated"
+    is_ready = database == "ok" and current == expected
+    body = Ready(
+        status="ready" if is_ready else "not ready",
+        database=database,
+        migration=current,
+        expected_migration=expected,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
+
+
+__all__ = ["error_responses", "router"]

@@ -1,0 +1,62 @@
+"""How the generic service lists, sorts and loads programmes and their embedded lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists
+from sqlalchemy.orm import selectinload
+
+from app.crud import Child, Resource
+from app.models import Programme, ProgrammeBeneficiary, ProgrammeFunding
+from app.programmes.schemas import ProgrammeCreate, ProgrammeQuery, ProgrammeRead, ProgrammeUpdate
+
+
+def _funded_by(sources: list[Any]) -> ColumnElement[bool]:
+    return exists().where(ProgrammeFunding.programme_id == Programme.id, ProgrammeFunding.source.in_(sources))
+
+
+def _benefiting(column: Any) -> Any:
+    def condition(ids: list[int]) -> ColumnElement[bool]:
+        return exists().where(ProgrammeBeneficiary.programme_id == Programme.id, column.in_(ids))
+
+    return condition
+
+
+PROGRAMMES: Resource[Programme] = Resource(
+    path="programmes",
+    singular="programme",
+    plural="programmes",
+    model=Programme,
+    create=ProgrammeCreate,
+    update=ProgrammeUpdate,
+    read=ProgrammeRead,
+    query=ProgrammeQuery,
+    columns={
+        "kind": Programme.kind,
+        "activity": Programme.activity,
+        "status": Programme.status,
+        "year": Programme.year,
+    },
+    sortable={
+        "id": Programme.id,
+        "name": Programme.name_sort,
+        "kind": Programme.kind,
+        "activity": Programme.activity,
+        "status": Programme.status,
+        "year": Programme.year,
+        "created_at": Programme.created_at,
+        "updated_at": Programme.updated_at,
+    },
+    search=Programme.search_text,
+    load=(selectinload(Programme.funding), selectinload(Programme.beneficiaries)),
+    children={
+        "funding": Child(ProgrammeFunding, "programme_id"),
+        "beneficiaries": Child(ProgrammeBeneficiary, "programme_id"),
+    },
+    custom={
+        "funding_source": _funded_by,
+        "village_id": _benefiting(ProgrammeBeneficiary.village_id),
+        "cooperative_id": _benefiting(ProgrammeBeneficiary.cooperative_id),
+    },
+)

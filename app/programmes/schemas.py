@@ -1,0 +1,112 @@
+"""Industrial-extension (khuyến công) and trade-promotion programmes, with funding and beneficiaries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.enums import ACTIVITIES_BY_KIND, FundingSource, ProgrammeActivity, ProgrammeKind, ProgrammeStatus
+from app.pagination import ListParams
+from app.schemas import AnyOf, Body, RecordRead, partial_model
+from app.types import Id, LongText, Name, QId, ShortText, Vnd, Year
+
+
+class FundingLine(Body):
+    """Money from one source. Public support is central + provincial + district + commune."""
+
+    source: FundingSource
+    amount_vnd: Vnd
+
+
+class Beneficiary(Body):
+    """A village or a co-operative the programme supports: exactly one of the two ids."""
+
+    village_id: Id | None = None
+    cooperative_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Beneficiary:
+        if (self.village_id is None) == (self.cooperative_id is None):
+            raise ValueError("give exactly one of village_id and cooperative_id")
+        return self
+
+
+def _no_repeats(beneficiaries: list[Beneficiary], what: str) -> None:
+    seen: set[tuple[int | None, int | None]] = set()
+    for b in beneficiaries:
+        key = (b.village_id, b.cooperative_id)
+        if key in seen:
+            raise ValueError(f"{what} lists the same village or co-operative twice")
+        seen.add(key)
+
+
+class ProgrammeCreate(Body):
+    """A programme (đề án) of one year: its funding lines and beneficiaries are written whole."""
+
+    name: Name
+    kind: ProgrammeKind
+    activity: ProgrammeActivity = Field(
+        description="An activity code of the programme's kind (see /api/v1/meta/enums)."
+    )
+    year: Year
+    implementer: ShortText | None = None
+    description: LongText | None = None
+    status: ProgrammeStatus = ProgrammeStatus.planned
+    funding: list[FundingLine] = Field(default_factory=list, max_length=100)
+    beneficiaries: list[Beneficiary] = Field(default_factory=list, max_length=2000)
+
+    @model_validator(mode="after")
+    def _rules(self) -> ProgrammeCreate:
+        if self.activity.value not in ACTIVITIES_BY_KIND[self.kind]:
+            allowed = ", ".join(sorted(ACTIVITIES_BY_KIND[self.kind]))
+            raise ValueError(f"activity {self.activity.value} is not one of {self.kind.value}: {allowed}")
+        _no_repeats(self.beneficiaries, "beneficiaries")
+        return self
+
+
+ProgrammeUpdate = partial_model(ProgrammeCreate, "ProgrammeUpdate")
+
+
+class FundingLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    source: FundingSource
+    amount_vnd: int
+
+
+class BeneficiaryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    village_id: int | None
+    cooperative_id: int | None
+
+
+class ProgrammeRead(RecordRead):
+    name: str
+    kind: ProgrammeKind
+    activity: ProgrammeActivity
+    year: int
+    implementer: str | None
+    description: str | None
+    status: ProgrammeStatus
+    funding: list[FundingLineRead]
+    beneficiaries: list[BeneficiaryRead]
+
+
+class ProgrammeQuery(ListParams):
+    kind: AnyOf[ProgrammeKind] | None = None
+    activity: AnyOf[ProgrammeActivity] | None = None
+    status: AnyOf[ProgrammeStatus] | None = None
+    year: AnyOf[Annotated[int, Field(ge=1900, le=2100)]] | None = None
+    year_from: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    year_to: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    funding_source: AnyOf[FundingSource] | None = Field(
+        default=None, description="Programmes with a funding line from one of these sources."
+    )
+    village_id: AnyOf[QId] | None = Field(
+        default=None, description="Programmes benefiting one of these villages."
+    )
+    cooperative_id: AnyOf[QId] | None = Field(
+        default=None, description="Programmes benefiting one of these co-operatives."
+    )

@@ -1,0 +1,77 @@
+"""Schema building blocks shared by the resources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+
+T = TypeVar("T")
+
+
+def _split_commas(value: Any) -> Any:
+    """Accept `a,b` as well as repeated parameters `x=a&x=b` for multi-valued filters."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            out.extend(_split_commas(item) if isinstance(item, str) else [item])
+        return out
+    return value
+
+
+# A multi-valued query filter: repeated, comma-separated, or both; at most 100 values.
+AnyOf = Annotated[list[T], BeforeValidator(_split_commas), Field(max_length=100)]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused rather than silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Starts at 1 and grows by one with every change.")
+
+
+class AdminUnitSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+
+
+class NamedSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+
+
+def partial_model(create: type[BaseModel], name: str) -> type[BaseModel]:
+    """The PATCH body of a resource: every field of its create body, each optional.
+
+    The merged record is validated again with the create body, so a change that leaves the
+    record breaking a rule (or sets a required field to null) is refused.
+    """
+    fields: dict[str, Any] = {}
+    for field_name, info in create.model_fields.items():
+        annotation: Any = info.annotation
+        if info.metadata:  # keep the bounds and validators Annotated carried
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[field_name] = (
+            annotation | None,
+            Field(default=None, description=info.description, json_schema_extra=info.json_schema_extra),
+        )
+    model: type[BaseModel] = create_model(
+        name, __base__=Body, __doc__=f"Partial change: {create.__doc__ or ''}", **fields
+    )
+    return model

@@ -1,0 +1,61 @@
+"""Annual figures of one village: households, workers, production value, income."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from app.enums import CraftGroup, FigureQualifier
+from app.pagination import ListParams
+from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
+from app.types import Count, Id, QCount, QId, QVnd, Vnd, Year
+
+
+class VillageFigureCreate(Body):
+    """What one village reported for one year; one set of figures per village and year."""
+
+    village_id: Id
+    year: Year
+    households: Count | None = None
+    workers: Count | None = None
+    production_value_vnd: Vnd | None = Field(default=None, description="Production value, whole đồng.")
+    average_income_vnd: Vnd | None = Field(
+        default=None, description="Average income per worker per year, whole đồng."
+    )
+    qualifier: FigureQualifier = Field(
+        default=FigureQualifier.exact,
+        description="How the source states the figures: exact, approximate ('about') or at least ('over').",
+    )
+
+
+VillageFigureUpdate = partial_model(VillageFigureCreate, "VillageFigureUpdate")
+
+
+class VillageFigureRead(RecordRead):
+    village_id: int
+    village: NamedSummary
+    year: int
+    households: int | None
+    workers: int | None
+    production_value_vnd: int | None
+    average_income_vnd: int | None
+    qualifier: FigureQualifier
+
+
+class VillageFigureQuery(ListParams):
+    village_id: AnyOf[QId] | None = None
+    district_id: AnyOf[QId] | None = Field(default=None, description="The village's district.")
+    craft_group: AnyOf[CraftGroup] | None = Field(default=None, description="The village's craft group.")
+    qualifier: AnyOf[FigureQualifier] | None = None
+    year: AnyOf[Annotated[int, Field(ge=1900, le=2100)]] | None = None
+    year_from: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    year_to: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    households_min: QCount | None = None
+    households_max: QCount | None = None
+    workers_min: QCount | None = None
+    workers_max: QCount | None = None
+    production_value_vnd_min: QVnd | None = None
+    production_value_vnd_max: QVnd | None = None
+    average_income_vnd_min: QVnd | None = None
+    average_income_vnd_max: QVnd | None = None

@@ -1,0 +1,47 @@
+"""How the generic service lists, sorts and loads villages."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import joinedload
+
+from app.crud import Resource
+from app.models import Village
+from app.villages.schemas import VillageCreate, VillageQuery, VillageRead, VillageUpdate
+
+VILLAGES: Resource[Village] = Resource(
+    path="villages",
+    singular="village",
+    plural="villages",
+    model=Village,
+    create=VillageCreate,
+    update=VillageUpdate,
+    read=VillageRead,
+    query=VillageQuery,
+    columns={
+        "craft_group": Village.craft_group,
+        "status": Village.status,
+        "district_id": Village.district_id,
+        "craft": Village.crafts,
+        "is_illustrative": Village.is_illustrative,
+        "has_environment_plan": Village.has_environment_plan,
+        "on_polluted_list": Village.on_polluted_list,
+        "established_year": Village.established_year,
+        "households_total": Village.households_total,
+        "recognised_on": Village.recognised_on,
+    },
+    sortable={
+        "id": Village.id,
+        "name": Village.name_sort,
+        "craft_group": Village.craft_group,
+        "status": Village.status,
+        "district_id": Village.district_id,
+        "established_year": Village.established_year,
+        "households_total": Village.households_total,
+        "households_participating": Village.households_participating,
+        "recognised_on": Village.recognised_on,
+        "created_at": Village.created_at,
+        "updated_at": Village.updated_at,
+    },
+    search=Village.search_text,
+    load=(joinedload(Village.district),),
+)

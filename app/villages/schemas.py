@@ -1,0 +1,118 @@
+"""Craft villages (làng nghề) under Decree 52/2018/NĐ-CP."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, model_validator
+
+from app.enums import CraftGroup, VillageStatus
+from app.pagination import ListParams
+from app.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
+from app.types import (
+    Count,
+    Day,
+    EstablishedYear,
+    Flag,
+    Id,
+    Latitude,
+    Longitude,
+    LongText,
+    Name,
+    QCount,
+    QDay,
+    QId,
+    QYear,
+    SearchQuery,
+    ShortText,
+)
+
+
+class VillageCreate(Body):
+    """A craft village, recognised or not."""
+
+    name: Name = Field(examples=["Vân Chàng"])
+    commune: ShortText | None = Field(default=None, examples=["Nam Giang"])
+    district_id: Id = Field(description="The district-level administrative unit.")
+    craft_group: CraftGroup
+    crafts: list[ShortText] = Field(default_factory=list, max_length=50, examples=[["rèn", "cơ khí nhỏ"]])
+    status: VillageStatus = VillageStatus.unrecognised
+    recognition_decision: ShortText | None = Field(
+        default=None, description="Number of the province's recognition decision."
+    )
+    recognised_on: Day | None = Field(
+        default=None, description="Date of the recognition decision; required when recognised."
+    )
+    revoked_on: Day | None = Field(default=None, description="Date the recognition was revoked.")
+    established_year: EstablishedYear | None = Field(
+        default=None, description="Year the craft began here (1000 to 2100: villages can be old)."
+    )
+    households_total: Count | None = None
+    households_participating: Count | None = Field(
+        default=None, description="Households practising the craft; at most households_total."
+    )
+    has_environment_plan: Flag = False
+    on_polluted_list: Flag = Field(
+        default=False, description="On the state's list of seriously polluted craft villages."
+    )
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    is_illustrative: Flag = Field(default=False, description="An invented sample record, not a real village.")
+    notes: LongText | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> VillageCreate:
+        if (
+            self.households_participating is not None
+            and self.households_total is not None
+            and self.households_participating > self.households_total
+        ):
+            raise ValueError("households_participating must not exceed households_total")
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude must be given together")
+        if self.status != VillageStatus.unrecognised and self.recognised_on is None:
+            raise ValueError("a recognised village needs recognised_on")
+        if self.revoked_on and self.recognised_on and self.revoked_on < self.recognised_on:
+            raise ValueError("revoked_on must not be before recognised_on")
+        return self
+
+
+VillageUpdate = partial_model(VillageCreate, "VillageUpdate")
+
+
+class VillageRead(RecordRead):
+    name: str
+    commune: str | None
+    district_id: int
+    district: AdminUnitSummary
+    craft_group: CraftGroup
+    crafts: list[str]
+    status: VillageStatus
+    recognition_decision: str | None
+    recognised_on: date | None
+    revoked_on: date | None
+    established_year: int | None
+    households_total: int | None
+    households_participating: int | None
+    has_environment_plan: bool
+    on_polluted_list: bool
+    latitude: float | None
+    longitude: float | None
+    is_illustrative: bool
+    notes: str | None
+
+
+class VillageQuery(ListParams):
+    craft_group: AnyOf[CraftGroup] | None = None
+    status: AnyOf[VillageStatus] | None = None
+    district_id: AnyOf[QId] | None = None
+    craft: SearchQuery | None = Field(default=None, description="Villages listing exactly this craft.")
+    is_illustrative: bool | None = None
+    has_environment_plan: bool | None = None
+    on_polluted_list: bool | None = None
+    established_year_from: QYear | None = None
+    established_year_to: QYear | None = None
+    households_total_min: QCount | None = None
+    households_total_max: QCount | None = None
+    recognised_on_from: QDay | None = None
+    recognised_on_to: QDay | None = None

@@ -1,0 +1,138 @@
+"""Fixtures: one real PostgreSQL per run, a migrated database, a rolled-back transaction per test.
+
+The database is TEST_DATABASE_URL's server when set (a throwaway database is created on it and
+dropped afterwards, so the server needs CREATEDB for that user), otherwise a throwaway embedded
+PostgreSQL. The schema is always built by Alembic, never by create_all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.__main__ import migrate
+from app.config import Settings, async_url
+from app.db import get_session
+from app.embedded import EmbeddedPostgres
+from app.main import create_app, migration_head
+
+
+def _plain(url: str) -> str:
+    """asyncpg.connect wants postgresql://, not the SQLAlchemy dialect form."""
+    return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole run: TEST_DATABASE_URL's, or an embedded throwaway one."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield async_url(given)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="craftvillage-test-"))
+    server = EmbeddedPostgres(folder, database="postgres", throwaway=True)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def create_database(server: str, prefix: str = "cv_test") -> str:
+    """A new, empty database on the server; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(_plain(server))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server: str, url: str) -> None:
+    name = make_url(url).database
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(_plain(server))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A database migrated to head for the run; dropped at the end."""
+    url = create_database(server_url)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(server_url, url)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    # A NullPool engine per test: no connection outlives the test's event loop.
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back after the test.
+
+    The app's commits and rollbacks act on savepoints within it, so each request still
+    commits or rolls back on its own, and a test sees exactly what the request left.
+    """
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+@pytest.fixture
+async def client(
+    db: AsyncSession, engine: AsyncEngine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the app, every request in the test's transaction."""
+    app = create_app(Settings(database_url=database_url))
+
+    async def session_override() -> AsyncIterator[AsyncSession]:
+        # The production contract: commit when the handler returns, roll back when it raises.
+        try:
+            yield db
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = session_override
+    app.state.engine = engine
+    app.state.migration_head = migration_head()
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
