@@ -12,8 +12,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import ARRAY, ColumnElement, Select, Table, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import SQLColumnExpression
 from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.sql.elements import SQLColumnExpression
 
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.models import Base, Record

@@ -4,9 +4,10 @@ Annotations here are evaluated at import (no `from __future__ import annotations
 reads the concrete schema classes of each resource from the endpoint signatures.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
@@ -20,11 +21,45 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id.")]
 
 
+def _with_sort_pattern(res: Resource[Any]) -> type[ListParams]:
+    """The resource's query model, its `sort` restricted (in the schema too) to sortable fields."""
+    keys = "|".join(sorted(res.sortable, key=lambda k: (-len(k), k)))
+    field = f"-?({keys})"
+    model = create_model(
+        res.query.__name__,
+        __base__=res.query,
+        sort=(
+            str | None,
+            Field(
+                default=None,
+                max_length=500,
+                pattern=f"^{field}(,{field})*$",
+                description=(
+                    "Comma-separated fields, each optionally preceded by '-' for descending order. "
+                    "Sortable: " + ", ".join(sorted(res.sortable)) + "."
+                ),
+                examples=["-" + next(iter(res.sortable))],
+            ),
+        ),
+    )
+    return cast(type[ListParams], model)
+
+
+def _links(name: str) -> dict[str, Any]:
+    """OpenAPI links from a created record to the operations on it (used by stateful testing)."""
+    record_id = {"record_id": "$response.body#/id"}
+    return {
+        kind: {"operationId": f"{kind.lower()}_{name}", "parameters": record_id}
+        for kind in ("Get", "Update", "Delete")
+    }
+
+
 def crud_router(res: Resource[Any]) -> APIRouter:
     """The five endpoints of a resource, with their documented problem responses."""
     router = APIRouter(prefix="/" + res.path, tags=[res.plural])
     name = res.path.replace("-", "_")
-    Read, Create, Update, QueryModel = res.read, res.create, res.update, res.query
+    Read, Create, Update = res.read, res.create, res.update
+    QueryModel = _with_sort_pattern(res)
 
     @router.get(
         "",
@@ -61,7 +96,10 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         response_model=Read,
         operation_id=f"create_{name}",
         summary=f"Create a {res.singular}",
-        responses=error_responses(400, 409, 422, 503),
+        responses={
+            201: {"description": "Created; Location names the new record.", "links": _links(name)},
+            **error_responses(400, 409, 422, 503),
+        },
     )
     async def create_record(
         request: Request,

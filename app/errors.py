@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger("app.errors")
 
@@ -178,11 +179,11 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = error.detail if isinstance(error.detail, str) else None
         if error.status_code == 404 and detail == "Not Found":
             detail = f"no route matches {request.url.path}"
-        elif error.status_code == 405:
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
-        return problem(
-            error.status_code, detail, instance=request.url.path, headers=dict(error.headers or {})
-        )
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(error.status_code, detail, instance=request.url.path, headers=headers)
 
     async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
@@ -236,6 +237,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa_exc.DBAPIError, db_error)
     app.add_exception_handler(sa_exc.TimeoutError, pool_timeout)
     app.add_exception_handler(Exception, unexpected)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match != Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 def _message(item: Any) -> str:

@@ -13,7 +13,8 @@ T = TypeVar("T")
 def _split_commas(value: Any) -> Any:
     """Accept `a,b` as well as repeated parameters `x=a&x=b` for multi-valued filters."""
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
+        # Empty parts are kept, so that `x=` or `x=a,,b` is refused rather than ignored.
+        return [part.strip() for part in value.split(",")]
     if isinstance(value, list):
         out: list[Any] = []
         for item in value:

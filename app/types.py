@@ -6,23 +6,41 @@ is a whole number of đồng that fits BIGINT, counts fit INTEGER, and text is N
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 from app.models import BIGINT_MAX, ESTABLISHED_YEAR_MIN, INT_MAX, YEAR_MAX, YEAR_MIN
 from app.text import nfc
 
-Text = Annotated[str, AfterValidator(nfc)]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(nfc)
-]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(nfc)]
-LongText = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(nfc)]
-Code = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(nfc)
-]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(value: object) -> object:
+    """Dates are ISO 8601 text (2015-12-31): no timestamps, no other formats."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+# PostgreSQL text cannot hold NUL; saying so in the schema tells clients (and fuzzers) up front.
+NO_NUL = r"^[^\x00]*$"
+
+
+def _text(max_length: int, *, min_length: int = 0, strip: bool = True) -> StringConstraints:
+    return StringConstraints(
+        strip_whitespace=strip, min_length=min_length, max_length=max_length, pattern=NO_NUL
+    )
+
+
+Name = Annotated[str, _text(300, min_length=1), AfterValidator(nfc)]
+ShortText = Annotated[str, _text(300), AfterValidator(nfc)]
+LongText = Annotated[str, _text(20_000, strip=False), AfterValidator(nfc)]
+Code = Annotated[str, _text(32, min_length=1), AfterValidator(nfc)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 Count = Annotated[int, Strict(), Field(ge=0, le=INT_MAX)]
@@ -33,14 +51,14 @@ Id = Annotated[int, Strict(), Field(ge=1, le=BIGINT_MAX)]
 Flag = Annotated[bool, Strict()]
 Latitude = Annotated[float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False)]
-Day = Annotated[date, Field(ge=date(YEAR_MIN, 1, 1), le=date(YEAR_MAX, 12, 31))]
+Day = Annotated[date, BeforeValidator(iso_date), Field(ge=date(YEAR_MIN, 1, 1), le=date(YEAR_MAX, 12, 31))]
 
 # Query-string variants: the value arrives as text, so no Strict(), but the same bounds.
 QId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
 QCount = Annotated[int, Field(ge=0, le=INT_MAX)]
 QVnd = Annotated[int, Field(ge=0, le=BIGINT_MAX)]
 QYear = Annotated[int, Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX)]
-QDay = Annotated[date, Field(ge=date(1, 1, 1))]
-SearchQuery = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(nfc)
-]
+QDay = Annotated[date, BeforeValidator(iso_date)]
+# Blank search text means no search, rather than an error.
+SearchQuery = Annotated[str, _text(200), AfterValidator(nfc)]
+QText = Annotated[str, _text(300, strip=False), AfterValidator(nfc)]

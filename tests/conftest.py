@@ -18,9 +18,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from app.__main__ import migrate
 from app.config import Settings, async_url
@@ -29,7 +29,7 @@ from app.embedded import EmbeddedPostgres
 from app.main import create_app, migration_head
 
 
-def _plain(url: str) -> str:
+def plain_url(url: str) -> str:
     """asyncpg.connect wants postgresql://, not the SQLAlchemy dialect form."""
     return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -55,7 +55,7 @@ def create_database(server: str, prefix: str = "cv_test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
 
     async def create() -> None:
-        conn = await asyncpg.connect(_plain(server))
+        conn = await asyncpg.connect(plain_url(server))
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
@@ -69,7 +69,7 @@ def drop_database(server: str, url: str) -> None:
     name = make_url(url).database
 
     async def drop() -> None:
-        conn = await asyncpg.connect(_plain(server))
+        conn = await asyncpg.connect(plain_url(server))
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
@@ -89,10 +89,12 @@ def database_url(server_url: str) -> Iterator[str]:
         drop_database(server_url, url)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    # A NullPool engine per test: no connection outlives the test's event loop.
-    engine = create_async_engine(database_url, poolclass=NullPool)
+    # One pooled engine for the run: every test and fixture shares the session's event loop
+    # (pyproject: asyncio_default_*_loop_scope = "session"), so a pooled connection never
+    # meets a loop other than its own, and tests skip connecting afresh.
+    engine = create_async_engine(database_url, pool_size=2, max_overflow=8)
     yield engine
     await engine.dispose()
 
@@ -114,12 +116,17 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await outer.rollback()
 
 
+@pytest.fixture(scope="session")
+def app(database_url: str) -> FastAPI:
+    """One application for the run: building the routers and schemas costs ~0.1 s, so not per test."""
+    application = create_app(Settings(database_url=database_url))
+    application.state.migration_head = migration_head()
+    return application
+
+
 @pytest.fixture
-async def client(
-    db: AsyncSession, engine: AsyncEngine, database_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+async def client(db: AsyncSession, engine: AsyncEngine, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, every request in the test's transaction."""
-    app = create_app(Settings(database_url=database_url))
 
     async def session_override() -> AsyncIterator[AsyncSession]:
         # The production contract: commit when the handler returns, roll back when it raises.
@@ -132,7 +139,10 @@ async def client(
 
     app.dependency_overrides[get_session] = session_override
     app.state.engine = engine
-    app.state.migration_head = migration_head()
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        app.dependency_overrides.pop(get_session, None)
+        del app.state.engine

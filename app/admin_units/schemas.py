@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from app.enums import AdminLevel
 from app.pagination import ListParams
 from app.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
-from app.types import Code, Day, Id, Name, QDay, QId
+from app.types import Code, Day, Id, Name, QDay, QId, QText
 
 
 class AdminUnitCreate(Body):
@@ -47,6 +46,6 @@ class AdminUnitRead(RecordRead):
 
 class AdminUnitQuery(ListParams):
     level: AnyOf[AdminLevel] | None = None
-    code: AnyOf[Annotated[str, Field(max_length=32)]] | None = None
+    code: AnyOf[QText] | None = None
     parent_id: AnyOf[QId] | None = None
     valid_on: QDay | None = Field(default=None, description="Only units that existed on this day.")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from app.enums import CooperativeSector, CooperativeStatus, LegalForm
 from app.pagination import ListParams
 from app.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.types import Code, Count, Day, Id, Name, QCount, QDay, QId, QVnd, Vnd
+from app.types import Code, Count, Day, Id, Name, QCount, QDay, QId, QText, QVnd, Vnd
 
 
 class CooperativeCreate(Body):
@@ -62,7 +61,7 @@ class CooperativeQuery(ListParams):
     status: AnyOf[CooperativeStatus] | None = None
     district_id: AnyOf[QId] | None = None
     village_id: AnyOf[QId] | None = None
-    registration_code: AnyOf[Annotated[str, Field(max_length=32)]] | None = None
+    registration_code: AnyOf[QText] | None = None
     founded_on_from: QDay | None = None
     founded_on_to: QDay | None = None
     members_min: QCount | None = None

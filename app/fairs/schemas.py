@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.enums import FairKind
 from app.pagination import ListParams
 from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.types import Count, Country, Day, Id, Name, QCount, QDay, QId, QVnd, ShortText, Vnd
+from app.types import Count, Country, Day, Id, Name, QCount, QDay, QId, QText, QVnd, ShortText, Vnd
 
 
 class Participant(Body):
@@ -105,7 +105,7 @@ Year = Annotated[int, Field(ge=1900, le=2100)]
 class TradeFairQuery(ListParams):
     kind: AnyOf[FairKind] | None = None
     country: AnyOf[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] | None = None
-    province: AnyOf[Annotated[str, Field(max_length=300)]] | None = None
+    province: AnyOf[QText] | None = None
     programme_id: AnyOf[QId] | None = None
     year: AnyOf[Year] | None = Field(default=None, description="Year of start_on.")
     year_from: Year | None = None
