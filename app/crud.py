@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import SQLColumnExpression
 
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.models import Base, Record
-from app.pagination import ListParams
+from app.pagination import FilterParams, ListParams
 from app.text import like_escape, search_terms
 
 M = TypeVar("M", bound=Record)
@@ -28,7 +28,8 @@ RANGE_SUFFIXES: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "_max": lambda c, v: c <= v,
     "_to": lambda c, v: c <= v,
 }
-LIST_PARAMS = frozenset(ListParams.model_fields)
+# Parameters that are not filters: paging, ordering, search, and the statistics' own.
+NOT_FILTERS = frozenset(ListParams.model_fields) | {"group_by"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Resource(Generic[M]):
     create: type[BaseModel]
     update: type[BaseModel]
     read: type[BaseModel]
-    query: type[ListParams]
+    query: type[FilterParams]
     columns: Mapping[str, Any]
     sortable: Mapping[str, Any]
     search: SQLColumnExpression[str] | None = None
@@ -65,11 +66,13 @@ class Resource(Generic[M]):
         return self.joins(stmt) if self.joins else stmt
 
 
-def filter_conditions(res: Resource[Any], params: ListParams) -> list[ColumnElement[bool]]:
+def filter_conditions(
+    res: Resource[Any], params: FilterParams, *, skip: frozenset[str] = frozenset()
+) -> list[ColumnElement[bool]]:
     """WHERE clauses from a list query: equality, IN, range suffixes, array membership, search."""
     conditions: list[ColumnElement[bool]] = []
     for name, value in params.model_dump(exclude_none=True).items():
-        if name in LIST_PARAMS:
+        if name in NOT_FILTERS or name in skip:
             continue
         if name in res.custom:
             conditions.append(res.custom[name](value))
@@ -139,9 +142,17 @@ async def list_records(session: AsyncSession, res: Resource[M], params: ListPara
     return [], int((await session.execute(count_stmt)).scalar_one())
 
 
-async def get_record(session: AsyncSession, res: Resource[M], record_id: int) -> M:
-    """The record with this id, its summaries and embedded lists loaded; 404 when absent."""
+async def get_record(
+    session: AsyncSession, res: Resource[M], record_id: int, *, for_update: bool = False
+) -> M:
+    """The record with this id, its summaries and embedded lists loaded; 404 when absent.
+
+    for_update locks the row until the transaction ends, so concurrent changes of one record
+    queue up instead of failing, and a record deleted meanwhile is reported as not found.
+    """
     stmt = res.base_select().where(res.model.id == record_id).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update(of=res.model)
     record: M | None = (await session.execute(stmt)).scalars().first()
     if record is None:
         raise NotFound(f"{res.singular} {record_id} does not exist")
@@ -161,7 +172,7 @@ async def create_record(session: AsyncSession, res: Resource[M], data: BaseModel
 
 async def update_record(session: AsyncSession, res: Resource[M], record_id: int, changes: BaseModel) -> M:
     """Apply a partial change; the merged record must satisfy every rule a new one would."""
-    record = await get_record(session, res, record_id)
+    record = await get_record(session, res, record_id, for_update=True)
     patch = changes.model_dump(exclude_unset=True)
     merged = {**current_values(res, record), **patch}
     try:
@@ -193,7 +204,7 @@ async def update_record(session: AsyncSession, res: Resource[M], record_id: int,
 
 async def delete_record(session: AsyncSession, res: Resource[M], record_id: int) -> None:
     """Delete a record, or refuse with 409 naming what still refers to it."""
-    record = await get_record(session, res, record_id)
+    record = await get_record(session, res, record_id, for_update=True)
     refs = await referrers(session, _table(res.model), record_id)
     if refs:
         listed = "; ".join(
@@ -266,7 +277,7 @@ async def _check_references(session: AsyncSession, res: Resource[Any], values: M
         found = set((await session.execute(select(table.c.id).where(table.c.id.in_(ids)))).scalars())
         for missing in sorted(ids - found):
             for path in where[(table, missing)]:
-                label = table.name.replace("_", " ")
+                label = TABLE_LABELS.get(table.name, table.name.replace("_", " "))
                 errors.append(
                     FieldError(field=path, message=f"{label} {missing} does not exist", location="body")
                 )
@@ -276,6 +287,8 @@ async def _check_references(session: AsyncSession, res: Resource[Any], values: M
             errors=errors,
         )
 
+
+TABLE_LABELS = {"admin_unit": "administrative unit", "cooperative": "co-operative"}
 
 # Where a referring table is an embedded list, name its parent resource and the parent's id.
 REFERRER_NAMES: dict[str, tuple[str, str]] = {

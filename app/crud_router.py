@@ -26,8 +26,8 @@ def _with_sort_pattern(res: Resource[Any]) -> type[ListParams]:
     keys = "|".join(sorted(res.sortable, key=lambda k: (-len(k), k)))
     field = f"-?({keys})"
     model = create_model(
-        res.query.__name__,
-        __base__=res.query,
+        res.query.__name__.removesuffix("Query") + "ListQuery",
+        __base__=(res.query, ListParams),
         sort=(
             str | None,
             Field(

@@ -15,6 +15,7 @@ Here the server:
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import logging
 import os
 import pwd
@@ -23,6 +24,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -49,7 +51,9 @@ def free_port() -> int:
 
 def _die_with_parent() -> None:
     """Runs in the child between fork and exec, after the switch of user (which clears it)."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    if sys.platform != "linux":  # prctl is Linux's; elsewhere a SIGKILLed parent can orphan it
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
@@ -142,6 +146,7 @@ class EmbeddedPostgres:
     def _initdb(self) -> None:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if self._user is not None:
+            log.info("giving %s to system user %s", self.pgdata, SYSTEM_USER)
             os.chown(self.pgdata, self._user.pw_uid, self._user.pw_gid)
         self.pgdata.chmod(0o700)
         self._run(
@@ -219,13 +224,17 @@ class EmbeddedPostgres:
             # A virtualenv made under a strict umask: use a copy inside our own data folder.
             copy = self.root / "pginstall"
             if not (copy / "bin" / "postgres").exists():
+                log.warning("PostgreSQL binaries unreadable by others; using a copy in %s", copy)
                 shutil.copytree(install, copy, symlinks=True)
             _open_tree_for_reading(copy)
             install = copy
         for folder in (install, self.root):
             _grant_search_on_ancestors(folder)
         # .data itself: search only, so the user can reach pgdata but not list our files.
-        self.root.chmod(self.root.stat().st_mode | stat.S_IXOTH)
+        mode = self.root.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            log.warning("adding search permission (o+x) to %s", self.root)
+            self.root.chmod(mode | stat.S_IXOTH)
         return install
 
     def _identity(self, as_user: bool = True) -> tuple[int | None, int | None, list[int] | None]:

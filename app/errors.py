@@ -7,6 +7,7 @@ SQLSTATE and constraint name, and anything unforeseen becomes a bare 500 problem
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -227,6 +229,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "1"},
         )
 
+    async def stale(request: Request, error: Exception) -> Response:
+        # A backstop: writes lock the row first, so this means a change raced past the lock.
+        return problem(
+            409,
+            "the record was changed or deleted by another request meanwhile; read it and retry",
+            instance=request.url.path,
+            slug="conflict",
+        )
+
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "an unexpected error occurred", instance=request.url.path)
@@ -236,6 +247,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(sa_exc.DBAPIError, db_error)
     app.add_exception_handler(sa_exc.TimeoutError, pool_timeout)
+    app.add_exception_handler(StaleDataError, stale)
     app.add_exception_handler(Exception, unexpected)
 
 
@@ -250,7 +262,15 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+_ALTERNATIVES = re.compile(r"\(([^()]*)\)")
+
+
 def _message(item: Any) -> str:
+    if item.get("type") == "string_pattern_mismatch" and tuple(item.get("loc", ())) == ("query", "sort"):
+        # The schema's pattern lists the sortable fields; say so in words, not as a regex.
+        found = _ALTERNATIVES.search(str((item.get("ctx") or {}).get("pattern", "")))
+        allowed = ", ".join(sorted(found.group(1).split("|"))) if found else ""
+        return f"unknown sort field; sortable: {allowed}"
     msg = str(item.get("msg", "invalid value"))
     # Pydantic prefixes custom errors with "Value error, "; the field name already says where.
     return msg.removeprefix("Value error, ")

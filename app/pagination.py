@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import URL
 
@@ -23,21 +22,11 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-class ListParams(BaseModel):
-    """Paging, ordering and search; every collection accepts these besides its own filters."""
+class FilterParams(BaseModel):
+    """Filters of a collection, shared by its list and its statistics; unknown parameters are refused."""
 
     model_config = ConfigDict(extra="forbid")
 
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1 to 500).")] = 50
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Records to skip.")] = 0
-    sort: Annotated[
-        str | None,
-        Field(
-            max_length=500,
-            description="Comma-separated fields; a leading '-' sorts that field descending.",
-            examples=["-year,name"],
-        ),
-    ] = None
     q: Annotated[
         SearchQuery | None,
         Field(
@@ -49,7 +38,19 @@ class ListParams(BaseModel):
     ] = None
 
 
-ListQuery = Annotated[ListParams, Query()]
+class ListParams(FilterParams):
+    """Paging and ordering, besides the filters."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1 to 500).")] = 50
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Records to skip.")] = 0
+    sort: Annotated[
+        str | None,
+        Field(
+            max_length=500,
+            description="Comma-separated fields; a leading '-' sorts that field descending.",
+            examples=["-year,name"],
+        ),
+    ] = None
 
 
 def link_header(url: URL, *, total: int, limit: int, offset: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import joinedload
 
 from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
@@ -31,7 +31,8 @@ ADMIN_UNITS: Resource[AdminUnit] = Resource(
     columns={"level": AdminUnit.level, "code": AdminUnit.code, "parent_id": AdminUnit.parent_id},
     sortable={
         "id": AdminUnit.id,
-        "code": AdminUnit.code,
+        # Statistical codes are digits of varying length: "36" comes before "356".
+        "code": func.lpad(AdminUnit.code, 16, "0"),
         "name": AdminUnit.name_sort,
         "level": AdminUnit.level,
         "valid_from": AdminUnit.valid_from,

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import Field, model_validator
 
 from app.enums import AdminLevel
-from app.pagination import ListParams
+from app.pagination import FilterParams
 from app.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
 from app.types import Code, Day, Id, Name, QDay, QId, QText
 
@@ -44,7 +44,7 @@ class AdminUnitRead(RecordRead):
     valid_to: date | None
 
 
-class AdminUnitQuery(ListParams):
+class AdminUnitQuery(FilterParams):
     level: AnyOf[AdminLevel] | None = None
     code: AnyOf[QText] | None = None
     parent_id: AnyOf[QId] | None = None

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import Field, model_validator
 
 from app.enums import CooperativeSector, CooperativeStatus, LegalForm
-from app.pagination import ListParams
+from app.pagination import FilterParams
 from app.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
 from app.types import Code, Count, Day, Id, Name, QCount, QDay, QId, QText, QVnd, Vnd
 
@@ -55,7 +55,7 @@ class CooperativeRead(RecordRead):
     status: CooperativeStatus
 
 
-class CooperativeQuery(ListParams):
+class CooperativeQuery(FilterParams):
     sector: AnyOf[CooperativeSector] | None = None
     legal_form: AnyOf[LegalForm] | None = None
     status: AnyOf[CooperativeStatus] | None = None

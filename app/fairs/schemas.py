@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.enums import FairKind
-from app.pagination import ListParams
+from app.pagination import FilterParams
 from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
 from app.types import Count, Country, Day, Id, Name, QCount, QDay, QId, QText, QVnd, ShortText, Vnd
 
@@ -102,7 +102,7 @@ class TradeFairRead(RecordRead):
 Year = Annotated[int, Field(ge=1900, le=2100)]
 
 
-class TradeFairQuery(ListParams):
+class TradeFairQuery(FilterParams):
     kind: AnyOf[FairKind] | None = None
     country: AnyOf[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] | None = None
     province: AnyOf[QText] | None = None

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.enums import ACTIVITIES_BY_KIND, FundingSource, ProgrammeActivity, ProgrammeKind, ProgrammeStatus
-from app.pagination import ListParams
+from app.pagination import FilterParams
 from app.schemas import AnyOf, Body, RecordRead, partial_model
 from app.types import Id, LongText, Name, QId, ShortText, Vnd, Year
 
@@ -94,7 +94,7 @@ class ProgrammeRead(RecordRead):
     beneficiaries: list[BeneficiaryRead]
 
 
-class ProgrammeQuery(ListParams):
+class ProgrammeQuery(FilterParams):
     kind: AnyOf[ProgrammeKind] | None = None
     activity: AnyOf[ProgrammeActivity] | None = None
     status: AnyOf[ProgrammeStatus] | None = None

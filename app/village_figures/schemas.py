@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from app.enums import CraftGroup, FigureQualifier
-from app.pagination import ListParams
+from app.pagination import FilterParams
 from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
 from app.types import Count, Id, QCount, QId, QVnd, Vnd, Year
 
@@ -43,7 +43,7 @@ class VillageFigureRead(RecordRead):
     qualifier: FigureQualifier
 
 
-class VillageFigureQuery(ListParams):
+class VillageFigureQuery(FilterParams):
     village_id: AnyOf[QId] | None = None
     district_id: AnyOf[QId] | None = Field(default=None, description="The village's district.")
     craft_group: AnyOf[CraftGroup] | None = Field(default=None, description="The village's craft group.")

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import Field, model_validator
 
 from app.enums import CraftGroup, VillageStatus
-from app.pagination import ListParams
+from app.pagination import FilterParams
 from app.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
 from app.types import (
     Count,
@@ -102,7 +102,7 @@ class VillageRead(RecordRead):
     notes: str | None
 
 
-class VillageQuery(ListParams):
+class VillageQuery(FilterParams):
     craft_group: AnyOf[CraftGroup] | None = None
     status: AnyOf[VillageStatus] | None = None
     district_id: AnyOf[QId] | None = None
