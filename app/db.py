@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app import versioning
 from app.config import Settings, async_url
+
+versioning.install()  # every write through a session bumps its tables' data versions
 
 
 def make_engine(url: str, settings: Settings) -> AsyncEngine:

@@ -21,6 +21,8 @@ from app.errors import PROBLEM_JSON, Problem, install_error_handlers
 from app.fairs.resource import TRADE_FAIRS
 from app.meta.router import router as meta_router
 from app.programmes.resource import PROGRAMMES
+from app.stats.cache import Memory
+from app.stats.router import router as stats_router
 from app.village_figures.resource import VILLAGE_FIGURES
 from app.villages.resource import VILLAGES
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.migration_head = migration_head()
+        app.state.stats_memory = Memory()
         try:
             yield
         finally:
@@ -71,8 +74,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta_router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource), prefix="/api/v1")
+    app.include_router(stats_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _comma_list(parameter: dict[str, Any]) -> None:
+    """group_by: describe the comma-separated dimensions as an array (style form, not exploded)."""
+    dims = parameter.get("schema", {}).get("x-dimensions")
+    if dims is None:
+        return
+    parameter["schema"] = {
+        "type": "array",
+        "items": {"type": "string", "enum": dims},
+        "minItems": 1,
+        "maxItems": 3,
+        "uniqueItems": True,
+    }
+    parameter["style"] = "form"
+    parameter["explode"] = False
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -89,6 +109,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("ValidationError", None)
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                _comma_list(parameter)
             responses = operation.setdefault("responses", {})
             for status, response in responses.items():
                 if status.isdigit() and int(status) >= 400:

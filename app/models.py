@@ -22,6 +22,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Text,
     UniqueConstraint,
@@ -430,3 +431,43 @@ class TradeFairParticipant(Record):
         Index("ix_trade_fair_participant_village_id", "village_id"),
         Index("ix_trade_fair_participant_cooperative_id", "cooperative_id"),
     )
+
+
+class DataVersion(Base):
+    """A counter per table, bumped in the same transaction as every write through the service.
+
+    Statistics depend on tables; their ETags are made from these counters, so an ETag changes
+    when, and only when, a table it depends on changed — in whichever worker process wrote it.
+    """
+
+    __tablename__ = "data_version"
+
+    resource: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StatsCache(Base):
+    """Computed statistics shared by all worker processes; a cache, so UNLOGGED (not WAL-logged)."""
+
+    __tablename__ = "stats_cache"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}  # noqa: RUF012 - SQLAlchemy's declarative form
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    tag: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# The tables whose changes are counted in data_version.
+TRACKED_TABLES: tuple[str, ...] = (
+    "admin_unit",
+    "village",
+    "village_figure",
+    "cooperative",
+    "programme",
+    "programme_funding",
+    "programme_beneficiary",
+    "trade_fair",
+    "trade_fair_participant",
+)

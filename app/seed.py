@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.pool import NullPool
 
+from app import versioning
 from app.config import async_url
 from app.enums import (
     AdminLevel,
@@ -1056,6 +1057,7 @@ async def _holds_places_or_villages(session: AsyncSession) -> bool:
 
 async def load_sample_data(url: str, *, only_if_empty: bool) -> str:
     """Load the sample data in one transaction, adding only what is absent; return a one-line report."""
+    versioning.install()  # the load bumps the data versions like any other write
     engine = create_async_engine(async_url(url), poolclass=NullPool)
     try:
         async with AsyncSession(engine, autoflush=False) as session, session.begin():

@@ -1,0 +1,132 @@
+"""Answer statistics from cache while the data they depend on is unchanged.
+
+A response's tag lists the data_version counters of the tables it depends on, read in the same
+REPEATABLE READ snapshot as the aggregate, so tag and body always agree. The ETag is a hash of
+the request and the tag: it changes when, and only when, one of those tables changes.
+
+Bodies are kept in stats_cache (shared by every worker process) and, in front of it, in a small
+per-process LRU. One round trip reads the tag and, only when this process lacks it, the body.
+`If-None-Match` with the current ETag answers 304; `Cache-Control: no-cache` recomputes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+# Part of every ETag: bump it when the statistics' definitions or layout change.
+FORMAT = "stats-v1"
+MEMORY_ENTRIES = 512
+
+_LOOKUP = text(
+    """
+    WITH current AS (
+        SELECT coalesce(string_agg(resource || ':' || version, ',' ORDER BY resource), '') AS tag
+          FROM data_version
+         WHERE resource = ANY(CAST(:depends_on AS text[]))
+    )
+    SELECT current.tag, cache.body
+      FROM current
+      LEFT JOIN stats_cache AS cache
+        ON cache.key = :key AND cache.tag = current.tag AND current.tag IS DISTINCT FROM :known
+    """
+)
+_STORE = text(
+    """
+    INSERT INTO stats_cache (key, tag, body) VALUES (:key, :tag, :body)
+    ON CONFLICT (key) DO UPDATE SET tag = excluded.tag, body = excluded.body, computed_at = now()
+    """
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    tag: str
+    body: bytes
+
+
+class Memory:
+    """A small LRU of response bodies for this process."""
+
+    def __init__(self, size: int = MEMORY_ENTRIES) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+
+    def get(self, key: str) -> Entry | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        self.entries[key] = entry
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+def request_key(request: Request) -> str:
+    """The path and the query parameters in a canonical order."""
+    pairs = sorted(request.query_params.multi_items())
+    return request.url.path + "?" + "&".join(f"{k}={v}" for k, v in pairs)
+
+
+def make_etag(key: str, tag: str) -> str:
+    digest = hashlib.blake2b(f"{FORMAT}|{key}|{tag}".encode(), digest_size=16).hexdigest()
+    return f'"{digest}"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/ prefixes are ignored."""
+    if not header:
+        return False
+    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+async def cached_json(
+    request: Request,
+    session: AsyncSession,
+    depends_on: tuple[str, ...],
+    compute: Callable[[], Awaitable[bytes]],
+) -> Response:
+    """The statistics response for this request: 304, cached body, or computed and stored."""
+    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    memory: Memory = request.app.state.stats_memory
+    key = request_key(request)
+    known = memory.get(key)
+    row = (
+        await session.execute(
+            _LOOKUP, {"depends_on": list(depends_on), "key": key, "known": known.tag if known else None}
+        )
+    ).one()
+    tag: str = row.tag
+    etag = make_etag(key, tag)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    refresh = "no-cache" in request.headers.get("cache-control", "").lower()
+    body: bytes | None = None
+    source = "computed"
+    if not refresh and known is not None and known.tag == tag:
+        body, source = known.body, "memory"
+    elif not refresh and row.body is not None:
+        body, source = bytes(row.body), "shared"
+    if body is None:
+        body = await compute()
+        try:
+            async with session.begin_nested():
+                await session.execute(_STORE, {"key": key, "tag": tag, "body": body})
+        except sa_exc.DBAPIError:
+            pass  # another worker stored it first (a serialization conflict): the body stands
+    memory.put(key, Entry(tag, body))
+    headers["X-Stats-Source"] = source
+    return Response(body, media_type="application/json", headers=headers)

@@ -1,0 +1,413 @@
+"""The statistics' SQL. Every count and sum is computed by PostgreSQL; Python only labels rows.
+
+Sums of BIGINT come back as NUMERIC (exact, never overflowing) and are turned into Python ints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Numeric,
+    Select,
+    and_,
+    cast,
+    column,
+    distinct,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    values,
+)
+from sqlalchemy.sql.elements import TextClause
+
+from app.crud import Resource, filter_conditions
+from app.enums import (
+    PUBLIC_FUNDING_SOURCES,
+    CooperativeSector,
+    CraftGroup,
+    FairKind,
+    FundingSource,
+    LabelledEnum,
+    ProgrammeKind,
+    VillageStatus,
+)
+from app.models import (
+    AdminUnit,
+    Cooperative,
+    Programme,
+    ProgrammeBeneficiary,
+    ProgrammeFunding,
+    TradeFair,
+    Village,
+    VillageFigure,
+)
+
+PUBLIC = sorted(PUBLIC_FUNDING_SOURCES)
+MAX_DIMENSIONS = 3
+
+DimensionKind = Literal["enum", "district", "number", "text"]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A group_by dimension: the SQL expression(s) it groups by and how a row shows it."""
+
+    kind: DimensionKind
+    expression: Any = None
+    enum: type[LabelledEnum] | None = None
+
+    def labels(self, name: str) -> list[str]:
+        if self.kind == "district":
+            return [f"{name}__id", f"{name}__code", f"{name}__name"]
+        return [name]
+
+    def columns(self, name: str) -> list[ColumnElement[Any]]:
+        if self.kind == "district":
+            return [
+                AdminUnit.id.label(f"{name}__id"),
+                AdminUnit.code.label(f"{name}__code"),
+                AdminUnit.name.label(f"{name}__name"),
+            ]
+        return [self.expression.label(name)]
+
+
+def enum_dim(column: Any, enum: type[LabelledEnum]) -> Dimension:
+    return Dimension("enum", column, enum)
+
+
+def year_of(column: Any) -> ColumnElement[int]:
+    return cast(extract("year", column), Integer)
+
+
+def whole(expression: Any) -> ColumnElement[Any]:
+    """A sum that is 0 rather than NULL over no rows, exact as NUMERIC."""
+    return cast(func.coalesce(func.sum(expression), 0), Numeric)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The statistics of one collection: its dimensions, and how its rows and totals are built."""
+
+    path: str
+    resource: Resource[Any]
+    dimensions: Mapping[str, Dimension]
+    measures: Sequence[str]
+    depends_on: tuple[str, ...]
+    build: Callable[[Stats, Any, Sequence[str]], Select[Any]]
+    extra_params: frozenset[str] = field(default_factory=frozenset)
+
+
+# -- the four collections ------------------------------------------------------------------
+
+
+def village_years(params: Any) -> FromClause:
+    """The years a village statistic covers: the `year` list, else year_from..year_to, where an
+    open end is the first or last year that has figures."""
+    if params.year:
+        return values(column("year", Integer), name="years").data([(y,) for y in sorted(set(params.year))])
+    low = params.year_from if params.year_from is not None else select(func.min(VillageFigure.year))
+    high = params.year_to if params.year_to is not None else select(func.max(VillageFigure.year))
+    low_expr = literal(low) if isinstance(low, int) else low.scalar_subquery()
+    high_expr = literal(high) if isinstance(high, int) else high.scalar_subquery()
+    return select(func.generate_series(low_expr, high_expr).label("year")).subquery("years")
+
+
+def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
+    """Villages × years: a village counts in a year it existed by (established_year empty or
+    earlier); recognised as of 31 December; figures are those of the year."""
+    years = village_years(params)
+    year = years.c.year
+    year_end = func.make_date(year, 12, 31)
+    recognised = and_(
+        Village.status != VillageStatus.unrecognised.value,
+        Village.recognised_on <= year_end,
+        or_(Village.revoked_on.is_(None), Village.revoked_on > year_end),
+    )
+    # With the year a dimension each village is counted once per row; otherwise it can occur
+    # in several years, and counting distinct ids keeps it once.
+    count: Any = func.count() if "year" in dims else func.count(distinct(Village.id))
+    counted_recognised: Any = (
+        func.count().filter(recognised)
+        if "year" in dims
+        else func.count(distinct(Village.id)).filter(recognised)
+    )
+    base = Village.__table__.join(
+        years, or_(Village.established_year.is_(None), Village.established_year <= year)
+    ).outerjoin(
+        VillageFigure.__table__, and_(VillageFigure.village_id == Village.id, VillageFigure.year == year)
+    )
+    if "district" in dims:
+        base = base.join(AdminUnit.__table__, AdminUnit.id == Village.district_id)
+    measures = [
+        cast(count, Numeric).label("villages"),
+        cast(counted_recognised, Numeric).label("recognised"),
+        whole(VillageFigure.households).label("households"),
+        whole(VillageFigure.workers).label("workers"),
+        whole(VillageFigure.production_value_vnd).label("production_value_vnd"),
+    ]
+    dimension_columns = [c for name in dims for c in _dimension(stats, name, {"year": year}).columns(name)]
+    return (
+        select(*dimension_columns, *measures)
+        .select_from(base)
+        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+    )
+
+
+def cooperative_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
+    base: FromClause = Cooperative.__table__
+    if "district" in dims:
+        base = base.join(AdminUnit.__table__, AdminUnit.id == Cooperative.district_id)
+    dimension_columns = [c for name in dims for c in stats.dimensions[name].columns(name)]
+    return (
+        select(
+            *dimension_columns,
+            cast(func.count(), Numeric).label("cooperatives"),
+            whole(Cooperative.members).label("members"),
+            whole(Cooperative.charter_capital_vnd).label("charter_capital_vnd"),
+        )
+        .select_from(base)
+        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+    )
+
+
+def fair_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
+    dimension_columns = [c for name in dims for c in stats.dimensions[name].columns(name)]
+    return (
+        select(
+            *dimension_columns,
+            cast(func.count(), Numeric).label("fairs"),
+            whole(TradeFair.standard_booths).label("standard_booths"),
+            whole(TradeFair.exhibitors).label("exhibitors"),
+            whole(TradeFair.visitors).label("visitors"),
+            whole(TradeFair.contract_value_vnd).label("contract_value_vnd"),
+            whole(TradeFair.sales_vnd).label("sales_vnd"),
+        )
+        .select_from(TradeFair.__table__)
+        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+    )
+
+
+def programme_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
+    """Programmes with their money and beneficiaries, each pre-aggregated per programme (or per
+    programme and source when grouping by source) so that no join multiplies a sum."""
+    beneficiaries = (
+        select(ProgrammeBeneficiary.programme_id, func.count().label("n"))
+        .group_by(ProgrammeBeneficiary.programme_id)
+        .subquery("pb")
+    )
+    is_public = ProgrammeFunding.source.in_(PUBLIC)
+    is_counterpart = ProgrammeFunding.source == FundingSource.counterpart.value
+    if "funding_source" in dims:
+        money = (
+            select(
+                ProgrammeFunding.programme_id,
+                ProgrammeFunding.source,
+                func.sum(ProgrammeFunding.amount_vnd).filter(is_public).label("support"),
+                func.sum(ProgrammeFunding.amount_vnd).filter(is_counterpart).label("counterpart"),
+            )
+            .group_by(ProgrammeFunding.programme_id, ProgrammeFunding.source)
+            .subquery("pf")
+        )
+        count: Any = func.count(distinct(Programme.id))
+    else:
+        money = (
+            select(
+                ProgrammeFunding.programme_id,
+                func.sum(ProgrammeFunding.amount_vnd).filter(is_public).label("support"),
+                func.sum(ProgrammeFunding.amount_vnd).filter(is_counterpart).label("counterpart"),
+            )
+            .group_by(ProgrammeFunding.programme_id)
+            .subquery("pf")
+        )
+        count = func.count()
+    base = Programme.__table__.outerjoin(money, money.c.programme_id == Programme.id).outerjoin(
+        beneficiaries, beneficiaries.c.programme_id == Programme.id
+    )
+    overrides = {"funding_source": money.c.source} if "funding_source" in dims else {}
+    dimension_columns = [c for name in dims for c in _dimension(stats, name, overrides).columns(name)]
+    return (
+        select(
+            *dimension_columns,
+            cast(count, Numeric).label("programmes"),
+            whole(money.c.support).label("support_vnd"),
+            whole(money.c.counterpart).label("counterpart_vnd"),
+            whole(beneficiaries.c.n).label("beneficiaries"),
+        )
+        .select_from(base)
+        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+    )
+
+
+def _dimension(stats: Stats, name: str, overrides: Mapping[str, Any]) -> Dimension:
+    dimension = stats.dimensions[name]
+    if name in overrides:
+        return Dimension(dimension.kind, overrides[name], dimension.enum)
+    return dimension
+
+
+# -- grouping, gap filling, totals -----------------------------------------------------------
+
+
+def dimension_labels(stats: Stats, dims: Sequence[str]) -> list[str]:
+    return [label for name in dims for label in stats.dimensions[name].labels(name)]
+
+
+def _ordered(labels: Sequence[str]) -> list[TextClause]:
+    return [text(f'"{label}"') for label in labels]
+
+
+def grouped(
+    stats: Stats, query: Select[Any], dims: Sequence[str], years: tuple[int, int] | None
+) -> Select[Any]:
+    """GROUP BY the dimensions; with `years`, every year of the range appears (zeros included)
+    for each combination of the other dimensions found."""
+    labels = dimension_labels(stats, dims)
+    aggregated = query.group_by(*[c for c in query.selected_columns if c.key in labels])
+    if years is None:
+        return aggregated.order_by(*_ordered(labels))
+    agg = aggregated.subquery("agg")
+    span = select(func.generate_series(years[0], years[1]).label("year")).subquery("span")
+    others = [label for label in labels if label != "year"]
+    measures = [str(c.key) for c in query.selected_columns if c.key not in labels]
+    on: list[ColumnElement[bool]] = [agg.c.year == span.c.year]
+    frame: FromClause = span
+    picked: dict[str, Any] = {"year": span.c.year}
+    if others:
+        combos = select(*[agg.c[label] for label in others]).distinct().subquery("combos")
+        frame = span.join(combos, true())
+        on += [agg.c[label].is_not_distinct_from(combos.c[label]) for label in others]
+        picked.update({label: combos.c[label] for label in others})
+    columns = [picked[label] for label in labels] + [func.coalesce(agg.c[m], 0).label(m) for m in measures]
+    return select(*columns).select_from(frame.outerjoin(agg, and_(*on))).order_by(*_ordered(labels))
+
+
+def year_span(stats: Stats, params: Any, dims: Sequence[str]) -> tuple[int, int] | None:
+    """The year range to fill, when the year is a dimension and the range is closed."""
+    if "year" not in dims or "year_from" not in type(params).model_fields:
+        return None
+    if params.year_from is None or params.year_to is None or params.year_from > params.year_to:
+        return None
+    return int(params.year_from), int(params.year_to)
+
+
+# -- the overview ----------------------------------------------------------------------------
+
+OVERVIEW_SQL: TextClause = text(
+    """
+    SELECT 'village' AS part, craft_group AS code,
+           count(*)::numeric AS a,
+           count(*) FILTER (
+               WHERE status <> 'unrecognised' AND recognised_on <= :year_end
+                 AND (revoked_on IS NULL OR revoked_on > :year_end))::numeric AS b
+      FROM village
+     WHERE established_year IS NULL OR established_year <= :year
+     GROUP BY ROLLUP (craft_group)
+    UNION ALL
+    SELECT 'figure', NULL, coalesce(sum(workers), 0)::numeric, coalesce(sum(production_value_vnd), 0)::numeric
+      FROM village_figure
+     WHERE year = :year
+    UNION ALL
+    SELECT 'cooperative', sector, count(*)::numeric, NULL::numeric
+      FROM cooperative
+     WHERE (founded_on IS NULL OR founded_on <= :year_end)
+       AND (dissolved_on IS NULL OR dissolved_on >= :year_start)
+     GROUP BY ROLLUP (sector)
+    UNION ALL
+    SELECT 'programme', kind, count(*)::numeric, NULL::numeric
+      FROM programme
+     WHERE year = :year
+     GROUP BY kind
+    UNION ALL
+    SELECT 'funding', p.kind,
+           coalesce(sum(f.amount_vnd) FILTER (
+               WHERE f.source IN ('central', 'provincial', 'district', 'commune')), 0)::numeric,
+           coalesce(sum(f.amount_vnd) FILTER (WHERE f.source = 'counterpart'), 0)::numeric
+      FROM programme p JOIN programme_funding f ON f.programme_id = p.id
+     WHERE p.year = :year
+     GROUP BY p.kind
+    UNION ALL
+    SELECT 'fair', kind, count(*)::numeric, coalesce(sum(standard_booths), 0)::numeric
+      FROM trade_fair
+     WHERE start_on BETWEEN :year_start AND :year_end
+     GROUP BY kind
+    """
+)
+
+OVERVIEW_DEPENDS_ON = (
+    "village",
+    "village_figure",
+    "cooperative",
+    "programme",
+    "programme_funding",
+    "trade_fair",
+)
+
+
+def overview_params(year: int) -> dict[str, Any]:
+    return {"year": year, "year_start": date(year, 1, 1), "year_end": date(year, 12, 31)}
+
+
+def overview_body(year: int, rows: Sequence[Any]) -> dict[str, Any]:
+    """Place the overview query's rows in the published shape; every code listed, zeros included."""
+    by_group = {g.value: 0 for g in CraftGroup}
+    by_sector = {s.value: 0 for s in CooperativeSector}
+    fairs = {k.value: 0 for k in FairKind}
+    villages = {"total": 0, "recognised": 0, "workers": 0, "production_value_vnd": 0}
+    cooperatives = 0
+    programmes = {k.value: 0 for k in ProgrammeKind}
+    support = {k.value: 0 for k in ProgrammeKind}
+    counterpart = {k.value: 0 for k in ProgrammeKind}
+    hosted_booths = 0
+    for part, code, a, b in rows:
+        if part == "village" and code is None:
+            villages["total"], villages["recognised"] = int(a), int(b)
+        elif part == "village":
+            by_group[code] = int(a)
+        elif part == "figure":
+            villages["workers"], villages["production_value_vnd"] = int(a), int(b)
+        elif part == "cooperative" and code is None:
+            cooperatives = int(a)
+        elif part == "cooperative":
+            by_sector[code] = int(a)
+        elif part == "programme":
+            programmes[code] = int(a)
+        elif part == "funding":
+            support[code], counterpart[code] = int(a), int(b)
+        elif part == "fair":
+            fairs[code] = int(a)
+            if code == FairKind.hosted.value:
+                hosted_booths = int(b)
+    extension, promotion = ProgrammeKind.industrial_extension.value, ProgrammeKind.trade_promotion.value
+    return {
+        "year": year,
+        "villages": {
+            "total": villages["total"],
+            "recognised": villages["recognised"],
+            "by_craft_group": by_group,
+            "workers": villages["workers"],
+            "production_value_vnd": villages["production_value_vnd"],
+        },
+        "cooperatives": {"total": cooperatives, "by_sector": by_sector},
+        "industrial_extension": {
+            "programmes": programmes[extension],
+            "support_vnd": support[extension],
+            "counterpart_vnd": counterpart[extension],
+        },
+        "trade_promotion": {
+            "programmes": programmes[promotion],
+            "support_vnd": support[promotion],
+            "fairs": fairs,
+            "hosted_booths": hosted_booths,
+        },
+    }

@@ -1,0 +1,180 @@
+"""GET /api/v1/stats/...: the aggregates integrators pull, computed in SQL and served from cache.
+
+Annotations are evaluated at import (no `from __future__ import annotations`): FastAPI reads
+each statistic's query model from the endpoint signature.
+"""
+
+from typing import Annotated, Any, cast
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import Field, create_model
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.db import get_session
+from app.errors import FieldError, InvalidInput, error_responses
+from app.models import YEAR_MAX, YEAR_MIN
+from app.pagination import FilterParams
+from app.schemas import AnyOf
+from app.stats.cache import cached_json
+from app.stats.queries import (
+    MAX_DIMENSIONS,
+    OVERVIEW_DEPENDS_ON,
+    OVERVIEW_SQL,
+    Stats,
+    grouped,
+    overview_body,
+    overview_params,
+    year_span,
+)
+from app.stats.schemas import GroupedStats, Overview
+from app.stats.specs import ALL_STATS
+
+router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+YearParam = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+
+CACHING = (
+    " Responses carry a strong ETag that changes exactly when the data they depend on change; "
+    "send it back in If-None-Match for a 304. `Cache-Control: no-cache` forces recomputation."
+)
+
+
+@router.get(
+    "/overview",
+    operation_id="stats_overview",
+    summary="Headline figures of a year",
+    description=(
+        "Villages: `total` counts villages whose established_year is empty or not after the year; "
+        "`recognised` those with a status other than unrecognised, recognised_on on or before "
+        "31 December and not revoked by then; `workers` and `production_value_vnd` sum the "
+        "village figures of the year. Co-operatives: founded on or before 31 December (or no "
+        "date) and not dissolved before 1 January. Programmes: those of the year by kind; "
+        "`support_vnd` is public funding (central, provincial, district, commune), "
+        "`counterpart_vnd` counterpart funding. Fairs: by the year of start_on; "
+        "`hosted_booths` sums the standard booths of hosted fairs. Every code of each `by_*` "
+        "map and of `fairs` is listed, zeros included. All amounts are whole đồng." + CACHING
+    ),
+    response_model=Overview,
+    responses=error_responses(422, 503),
+)
+async def overview(
+    request: Request,
+    session: Session,
+    year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, description="The reporting year.")],
+) -> Response:
+    async def compute() -> bytes:
+        rows = (await session.execute(OVERVIEW_SQL, overview_params(year))).all()
+        return orjson.dumps(overview_body(year, rows))
+
+    return await cached_json(request, session, OVERVIEW_DEPENDS_ON, compute)
+
+
+def _query_model(stats: Stats) -> type[FilterParams]:
+    """The list endpoint's filters plus group_by (and, for villages, the years covered)."""
+    dims = list(stats.dimensions)
+    extra: dict[str, Any] = {
+        "group_by": (
+            str,
+            Field(
+                max_length=200,
+                description=f"1 to {MAX_DIMENSIONS} of: {', '.join(dims)} (comma-separated).",
+                json_schema_extra={"x-dimensions": cast(list[Any], dims)},
+            ),
+        )
+    }
+    if "year_from" not in stats.resource.query.model_fields:
+        extra |= {
+            "year": (AnyOf[YearParam] | None, Field(default=None, description="Only these years.")),
+            "year_from": (YearParam | None, Field(default=None, description="First year covered.")),
+            "year_to": (YearParam | None, Field(default=None, description="Last year covered.")),
+        }
+    name = stats.resource.query.__name__.removesuffix("Query") + "StatsQuery"
+    model = create_model(name, __base__=stats.resource.query, **extra)
+    return cast(type[FilterParams], model)
+
+
+def parse_group_by(stats: Stats, raw: str) -> list[str]:
+    """1 to 3 known, distinct dimensions, or a 422 listing the allowed ones."""
+    dims = [part.strip() for part in raw.split(",")]
+    allowed = list(stats.dimensions)
+    problem = None
+    if not 1 <= len(dims) <= MAX_DIMENSIONS:
+        problem = f"give 1 to {MAX_DIMENSIONS} dimensions"
+    elif unknown := [d for d in dims if d not in stats.dimensions]:
+        problem = f"unknown dimension {', '.join(repr(d) for d in unknown)}"
+    elif len(set(dims)) != len(dims):
+        problem = "a dimension is repeated"
+    if problem:
+        message = f"{problem}; allowed: {', '.join(allowed)}"
+        raise InvalidInput(
+            f"group_by: {message}",
+            errors=[FieldError(field="group_by", message=message, location="query")],
+            extra={"allowed": allowed},
+        )
+    return dims
+
+
+def format_row(stats: Stats, dims: list[str], row: Any) -> dict[str, Any]:
+    """A result row with enumerations labelled and districts named; measures as integers."""
+    out: dict[str, Any] = {}
+    for name in dims:
+        dimension = stats.dimensions[name]
+        if dimension.kind == "district":
+            out[name] = {k: row[f"{name}__{k}"] for k in ("id", "code", "name")}
+        elif dimension.kind == "enum":
+            code = row[name]
+            label = dimension.enum(code) if code is not None and dimension.enum else None
+            out[name] = {"code": code, "vi": label.vi if label else None, "en": label.en if label else None}
+        elif dimension.kind == "number":
+            out[name] = None if row[name] is None else int(row[name])
+        else:
+            out[name] = row[name]
+    for measure in stats.measures:
+        out[measure] = int(row[measure])
+    return out
+
+
+def _add_endpoint(stats: Stats) -> None:
+    QueryModel = _query_model(stats)
+    name = stats.path.replace("-", "_")
+
+    @router.get(
+        "/" + stats.path,
+        operation_id=f"stats_{name}",
+        summary=f"{stats.resource.plural.capitalize()} grouped by 1 to {MAX_DIMENSIONS} dimensions",
+        description=(
+            f"Dimensions: {', '.join(stats.dimensions)}. Measures: {', '.join(stats.measures)}. "
+            f"Takes the filters of GET /api/v1/{stats.path}. With `year` a dimension and both "
+            "year_from and year_to given, every year of the range appears, zeros included. "
+            "`totals` covers every record the filters select." + CACHING
+        ),
+        response_model=GroupedStats,
+        responses=error_responses(422, 503),
+    )
+    async def grouped_stats(
+        request: Request,
+        session: Session,
+        params: Annotated[QueryModel, Query()],  # type: ignore[valid-type]
+    ) -> Response:
+        query: Any = params
+        dims = parse_group_by(stats, query.group_by)
+
+        async def compute() -> bytes:
+            span = year_span(stats, query, dims)
+            rows_query = grouped(stats, stats.build(stats, query, dims), dims, span)
+            rows = (await session.execute(rows_query)).mappings().all()
+            totals = (await session.execute(stats.build(stats, query, []))).mappings().one()
+            body = {
+                "group_by": dims,
+                "rows": [format_row(stats, dims, row) for row in rows],
+                "totals": {m: int(totals[m]) for m in stats.measures},
+            }
+            return orjson.dumps(body)
+
+        return await cached_json(request, session, stats.depends_on, compute)
+
+
+for _stats in ALL_STATS:
+    _add_endpoint(_stats)

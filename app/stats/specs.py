@@ -1,0 +1,90 @@
+"""The four grouped statistics: their dimensions, measures and the tables they depend on."""
+
+from __future__ import annotations
+
+from app.cooperatives.resource import COOPERATIVES
+from app.enums import (
+    CooperativeSector,
+    CooperativeStatus,
+    CraftGroup,
+    FairKind,
+    FundingSource,
+    LegalForm,
+    ProgrammeActivity,
+    ProgrammeKind,
+    VillageStatus,
+)
+from app.fairs.resource import TRADE_FAIRS
+from app.models import Cooperative, Programme, TradeFair, Village
+from app.programmes.resource import PROGRAMMES
+from app.stats.queries import (
+    Dimension,
+    Stats,
+    cooperative_query,
+    enum_dim,
+    fair_query,
+    programme_query,
+    village_query,
+    year_of,
+)
+from app.villages.resource import VILLAGES
+
+VILLAGE_STATS = Stats(
+    path="villages",
+    resource=VILLAGES,
+    dimensions={
+        "craft_group": enum_dim(Village.craft_group, CraftGroup),
+        "status": enum_dim(Village.status, VillageStatus),
+        "district": Dimension("district"),
+        "year": Dimension("number"),  # the year of the figures; bound by the query
+    },
+    measures=("villages", "recognised", "households", "workers", "production_value_vnd"),
+    depends_on=("admin_unit", "village", "village_figure"),
+    build=village_query,
+    extra_params=frozenset({"year", "year_from", "year_to"}),
+)
+
+COOPERATIVE_STATS = Stats(
+    path="cooperatives",
+    resource=COOPERATIVES,
+    dimensions={
+        "sector": enum_dim(Cooperative.sector, CooperativeSector),
+        "legal_form": enum_dim(Cooperative.legal_form, LegalForm),
+        "status": enum_dim(Cooperative.status, CooperativeStatus),
+        "district": Dimension("district"),
+        "founded_year": Dimension("number", year_of(Cooperative.founded_on)),
+    },
+    measures=("cooperatives", "members", "charter_capital_vnd"),
+    depends_on=("admin_unit", "cooperative"),
+    build=cooperative_query,
+)
+
+PROGRAMME_STATS = Stats(
+    path="programmes",
+    resource=PROGRAMMES,
+    dimensions={
+        "year": Dimension("number", Programme.year),
+        "kind": enum_dim(Programme.kind, ProgrammeKind),
+        "activity": enum_dim(Programme.activity, ProgrammeActivity),
+        "funding_source": enum_dim(None, FundingSource),  # bound to the funding lines by the query
+    },
+    measures=("programmes", "support_vnd", "counterpart_vnd", "beneficiaries"),
+    depends_on=("programme", "programme_funding", "programme_beneficiary"),
+    build=programme_query,
+)
+
+FAIR_STATS = Stats(
+    path="trade-fairs",
+    resource=TRADE_FAIRS,
+    dimensions={
+        "year": Dimension("number", year_of(TradeFair.start_on)),
+        "kind": enum_dim(TradeFair.kind, FairKind),
+        "province": Dimension("text", TradeFair.province),
+        "country": Dimension("text", TradeFair.country),
+    },
+    measures=("fairs", "standard_booths", "exhibitors", "visitors", "contract_value_vnd", "sales_vnd"),
+    depends_on=("trade_fair",),
+    build=fair_query,
+)
+
+ALL_STATS = (VILLAGE_STATS, COOPERATIVE_STATS, PROGRAMME_STATS, FAIR_STATS)

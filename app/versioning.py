@@ -1,0 +1,66 @@
+"""Count writes per table in data_version, inside the writing transaction.
+
+Mapper events note the table of every row actually inserted, changed or deleted (cascaded
+deletes of embedded lines included); just before the commit one UPDATE bumps those tables'
+counters. One statement, rows in a fixed order, held only while the transaction commits:
+concurrent writers cannot deadlock on it. A rollback forgets the tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, event, func, update
+from sqlalchemy.orm import Mapper, Session, object_session
+
+from app.models import TRACKED_TABLES, Base, DataVersion
+
+_KEY = "touched_tables"
+_TRACKED = frozenset(TRACKED_TABLES)
+
+
+def _note(mapper: Mapper[Any], target: Any) -> None:
+    table = mapper.local_table.name  # type: ignore[attr-defined]
+    session = object_session(target)
+    if session is not None and table in _TRACKED:
+        session.info.setdefault(_KEY, set()).add(table)
+
+
+def _inserted_or_deleted(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    _note(mapper, target)
+
+
+def _updating(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    session = object_session(target)
+    # A row marked dirty with no net change gets no UPDATE, so it changes no version either.
+    if session is not None and session.is_modified(target, include_collections=False):
+        _note(mapper, target)
+
+
+def _before_commit(session: Session) -> None:
+    tables = session.info.pop(_KEY, None)
+    if tables:
+        session.execute(
+            update(DataVersion)
+            .where(DataVersion.resource.in_(sorted(tables)))
+            .values(version=DataVersion.version + 1, changed_at=func.now())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _forget(session: Session, *args: Any) -> None:
+    session.info.pop(_KEY, None)
+
+
+def install() -> None:
+    """Register the hooks (idempotent)."""
+    if event.contains(Session, "before_commit", _before_commit):
+        return
+    event.listen(Base, "after_insert", _inserted_or_deleted, propagate=True)
+    event.listen(Base, "after_delete", _inserted_or_deleted, propagate=True)
+    event.listen(Base, "before_update", _updating, propagate=True)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_rollback", _forget)
+
+
+install()
