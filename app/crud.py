@@ -5,15 +5,16 @@ Services build statements and flush; they never commit (the session dependency d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ARRAY, ColumnElement, Select, Table, func, literal, select, union_all
+from sqlalchemy import ARRAY, ColumnElement, Select, Table, any_, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ExecutableOption
-from sqlalchemy.sql.elements import SQLColumnExpression
+from sqlalchemy.sql.elements import BindParameter, SQLColumnExpression
 
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.models import Base, Record
@@ -41,6 +42,15 @@ class Child:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """A small embedded summary of a referenced record (e.g. a village's district)."""
+
+    model: type[Base]
+    key: Any  # the referring column, e.g. Village.district_id
+    fields: tuple[str, ...] = ("id", "name")
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per resource
 class Resource(Generic[M]):
     """Everything the generic service and router need to know about one kind of record."""
 
@@ -58,6 +68,7 @@ class Resource(Generic[M]):
     load: Sequence[ExecutableOption] = ()
     joins: Callable[[Select[Any]], Select[Any]] | None = None
     children: Mapping[str, Child] = field(default_factory=dict)
+    summaries: Mapping[str, Summary] = field(default_factory=dict)
     # Filters that are not a plain comparison with one column: name -> condition for a value.
     custom: Mapping[str, Callable[[Any], ColumnElement[bool]]] = field(default_factory=dict)
 
@@ -66,38 +77,66 @@ class Resource(Generic[M]):
         return self.joins(stmt) if self.joins else stmt
 
 
-def filter_conditions(
+def filter_values(
     res: Resource[Any], params: FilterParams, *, skip: frozenset[str] = frozenset()
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses from a list query: equality, IN, range suffixes, array membership, search."""
-    conditions: list[ColumnElement[bool]] = []
+) -> dict[str, Any]:
+    """The filters a query uses, as bound-parameter values keyed by parameter name.
+
+    Search terms become q_0, q_1, ... (LIKE patterns). Only names and counts shape the SQL, so
+    the statement for a given set of filters is compiled once and reused with other values.
+    """
+    values: dict[str, Any] = {}
     for name, value in params.model_dump(exclude_none=True).items():
         if name in NOT_FILTERS or name in skip:
             continue
-        if name in res.custom:
-            conditions.append(res.custom[name](value))
-            continue
-        if name in res.columns:
+        column = res.columns.get(name)
+        is_array = column is not None and isinstance(getattr(column, "type", None), ARRAY)
+        values[name] = _db_value([value] if is_array and not isinstance(value, list) else value)
+    if params.q and res.search is not None:
+        for index, term in enumerate(search_terms(params.q)):
+            values[f"q_{index}"] = "%" + like_escape(term) + "%"
+    return values
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_db_value(v) for v in value]
+    return value
+
+
+def filter_conditions(res: Resource[Any], names: Iterable[str]) -> list[ColumnElement[bool]]:
+    """WHERE clauses for these filters, each reading its value from the bound parameter of its name:
+    equality or ANY for lists, range suffixes (_min, _max, _from, _to), array containment, search."""
+    conditions: list[ColumnElement[bool]] = []
+    for name in names:
+        param: BindParameter[Any] = bindparam(name)
+        if name.startswith("q_") and res.search is not None:
+            conditions.append(res.search.like(func.lower(func.f_unaccent(param))))
+        elif name in res.custom:
+            conditions.append(res.custom[name](param))
+        elif name in res.columns:
             column = res.columns[name]
             if isinstance(getattr(column, "type", None), ARRAY):
-                values = value if isinstance(value, list) else [value]
-                conditions.append(column.contains(values))
-            elif isinstance(value, list):
-                conditions.append(column.in_(value))
+                conditions.append(column.contains(param))
+            elif _is_list_filter(res, name):
+                conditions.append(column == any_(param))
             else:
-                conditions.append(column == value)
-            continue
-        for suffix, compare in RANGE_SUFFIXES.items():
-            if name.endswith(suffix) and name[: -len(suffix)] in res.columns:
-                conditions.append(compare(res.columns[name[: -len(suffix)]], value))
-                break
-        else:  # pragma: no cover - a schema/resource mismatch, caught by the test suite
-            raise RuntimeError(f"filter {name} of {res.path} maps to no column")
-    if params.q and res.search is not None:
-        for term in search_terms(params.q):
-            pattern = "%" + like_escape(term) + "%"
-            conditions.append(res.search.like(func.lower(func.f_unaccent(pattern))))
+                conditions.append(column == param)
+        else:
+            for suffix, compare in RANGE_SUFFIXES.items():
+                if name.endswith(suffix) and name[: -len(suffix)] in res.columns:
+                    conditions.append(compare(res.columns[name[: -len(suffix)]], param))
+                    break
+            else:  # pragma: no cover - a schema/resource mismatch, caught by the test suite
+                raise RuntimeError(f"filter {name} of {res.path} maps to no column")
     return conditions
+
+
+def _is_list_filter(res: Resource[Any], name: str) -> bool:
+    annotation = res.query.model_fields[name].annotation
+    return "list" in str(annotation)
 
 
 def order_by(res: Resource[Any], params: ListParams) -> list[Any]:
@@ -116,30 +155,11 @@ def order_by(res: Resource[Any], params: ListParams) -> list[Any]:
                 )
             column = res.sortable[key]
             clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
-    elif params.q and res.search is not None:
-        clauses.append(func.similarity(res.search, func.lower(func.f_unaccent(params.q))).desc())
+    elif params.q and params.q.split() and res.search is not None:
+        # Best matches first: the whole query's similarity to the record's search text.
+        clauses.append(func.similarity(res.search, func.lower(func.f_unaccent(bindparam("q")))).desc())
     clauses.append(res.model.id.desc() if params.sort and params.sort.strip() == "-id" else res.model.id)
     return clauses
-
-
-async def list_records(session: AsyncSession, res: Resource[M], params: ListParams) -> tuple[list[M], int]:
-    """One page of records and the total number matching, in one round trip when the page has rows."""
-    conditions = filter_conditions(res, params)
-    stmt = (
-        res.base_select()
-        .add_columns(func.count().over().label("total"))
-        .where(*conditions)
-        .order_by(*order_by(res, params))
-        .limit(params.limit)
-        .offset(params.offset)
-    )
-    rows = (await session.execute(stmt)).all()
-    if rows:
-        return [row[0] for row in rows], int(rows[0][1])
-    if params.offset == 0:
-        return [], 0
-    count_stmt = select(func.count()).select_from(res.base_select().where(*conditions).subquery())
-    return [], int((await session.execute(count_stmt)).scalar_one())
 
 
 async def get_record(
@@ -167,7 +187,7 @@ async def create_record(session: AsyncSession, res: Resource[M], data: BaseModel
     _assign(res, record, values)
     session.add(record)
     await session.flush()
-    return await get_record(session, res, record.id)
+    return record
 
 
 async def update_record(session: AsyncSession, res: Resource[M], record_id: int, changes: BaseModel) -> M:
@@ -199,7 +219,7 @@ async def update_record(session: AsyncSession, res: Resource[M], record_id: int,
     if patch.keys() & res.children.keys():
         record.updated_at = func.now()  # an UPDATE bumps the version
     await session.flush()
-    return await get_record(session, res, record_id)
+    return record
 
 
 async def delete_record(session: AsyncSession, res: Resource[M], record_id: int) -> None:

@@ -10,14 +10,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import crud
+from app import crud, reads
 from app.crud import Resource
 from app.db import get_session
-from app.errors import error_responses
+from app.errors import NotFound, error_responses
 from app.models import BIGINT_MAX
 from app.pagination import ListParams, Page, link_header
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
+JSON = "application/json"
 RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id.")]
 
 
@@ -54,6 +56,15 @@ def _links(name: str) -> dict[str, Any]:
     }
 
 
+async def _written(session: AsyncSession, res: Resource[Any], record_id: int) -> bytes:
+    """The record as it now stands in this transaction, rendered like every read."""
+    await session.flush()
+    raw = await (await session.connection()).get_raw_connection()
+    body = await reads.item_body(raw.driver_connection, res, record_id)  # type: ignore[arg-type]
+    assert body is not None
+    return body
+
+
 def crud_router(res: Resource[Any]) -> APIRouter:
     """The five endpoints of a resource, with their documented problem responses."""
     router = APIRouter(prefix="/" + res.path, tags=[res.plural])
@@ -74,21 +85,13 @@ def crud_router(res: Resource[Any]) -> APIRouter:
     )
     async def list_records(
         request: Request,
-        response: Response,
-        session: Session,
+        conn: ReadConnection,
         params: Annotated[QueryModel, Query()],  # type: ignore[valid-type]
-    ) -> Any:
+    ) -> Response:
         query: ListParams = params
-        records, total = await crud.list_records(session, res, query)
-        response.headers["Link"] = link_header(
-            request.url, total=total, limit=query.limit, offset=query.offset
-        )
-        return {
-            "items": [Read.model_validate(r) for r in records],
-            "total": total,
-            "limit": query.limit,
-            "offset": query.offset,
-        }
+        body, total = await reads.page_body(conn, res, query)
+        link = link_header(request.url, total=total, limit=query.limit, offset=query.offset)
+        return Response(body, media_type=JSON, headers={"Link": link})
 
     @router.post(
         "",
@@ -103,13 +106,13 @@ def crud_router(res: Resource[Any]) -> APIRouter:
     )
     async def create_record(
         request: Request,
-        response: Response,
         session: Session,
         body: Create,  # type: ignore[valid-type]
-    ) -> Any:
+    ) -> Response:
         record = await crud.create_record(session, res, body)
-        response.headers["Location"] = str(request.url_for(f"get_{name}", record_id=record.id).path)
-        return Read.model_validate(record)
+        location = str(request.url_for(f"get_{name}", record_id=record.id).path)
+        content = await _written(session, res, record.id)
+        return Response(content, status_code=201, media_type=JSON, headers={"Location": location})
 
     @router.get(
         "/{record_id}",
@@ -119,8 +122,11 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         summary=f"Read a {res.singular}",
         responses=error_responses(404, 422, 503),
     )
-    async def get_record(session: Session, record_id: RecordId) -> Any:
-        return Read.model_validate(await crud.get_record(session, res, record_id))
+    async def get_record(conn: ReadConnection, record_id: RecordId) -> Response:
+        body = await reads.item_body(conn, res, record_id)
+        if body is None:
+            raise NotFound(f"{res.singular} {record_id} does not exist")
+        return Response(body, media_type=JSON)
 
     @router.patch(
         "/{record_id}",
@@ -134,8 +140,9 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         session: Session,
         record_id: RecordId,
         body: Update,  # type: ignore[valid-type]
-    ) -> Any:
-        return Read.model_validate(await crud.update_record(session, res, record_id, body))
+    ) -> Response:
+        record = await crud.update_record(session, res, record_id, body)
+        return Response(await _written(session, res, record.id), media_type=JSON)
 
     @router.delete(
         "/{record_id}",

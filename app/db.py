@@ -24,6 +24,7 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         connect_args={
             "server_settings": {
                 "application_name": "craftvillage",
+                "timezone": "UTC",  # timestamps in JSON rendered by PostgreSQL read +00:00
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
             }

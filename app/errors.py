@@ -11,15 +11,16 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
 
 log = logging.getLogger("app.errors")
 
@@ -138,9 +139,13 @@ def _driver_error(error: sa_exc.DBAPIError) -> tuple[str | None, str | None]:
     return sqlstate, constraint
 
 
-def classify_db_error(error: sa_exc.DBAPIError) -> AppError:  # noqa: PLR0911 - one return per class
+def classify_db_error(error: sa_exc.DBAPIError) -> AppError:
     """Turn a database error into the problem a client should see, without driver text."""
-    sqlstate, constraint = _driver_error(error)
+    return classify_sqlstate(*_driver_error(error))
+
+
+def classify_sqlstate(sqlstate: str | None, constraint: str | None) -> AppError:  # noqa: PLR0911
+    """The problem for a SQLSTATE (and the constraint it names, if any)."""
     state = sqlstate or ""
     rule = CONSTRAINT_MESSAGES.get(constraint or "", f"the record breaks the rule {constraint}")
     if state == "23505":
@@ -220,6 +225,16 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning("database error on %s %s: %r", request.method, request.url.path, error.orig)
         return await app_error(request, mapped)
 
+    async def driver_error(request: Request, error: Exception) -> Response:
+        # Reads run on the raw asyncpg connection, so its errors arrive unwrapped.
+        if isinstance(error, asyncpg.PostgresError):
+            mapped = classify_sqlstate(error.sqlstate, getattr(error, "constraint_name", None))
+        else:
+            mapped = Unavailable("the database is unavailable", headers={"Retry-After": "1"})
+        if mapped.status >= 500:
+            log.warning("database error on %s %s: %r", request.method, request.url.path, error)
+        return await app_error(request, mapped)
+
     async def pool_timeout(request: Request, error: Exception) -> Response:
         return problem(
             503,
@@ -247,18 +262,21 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(sa_exc.DBAPIError, db_error)
     app.add_exception_handler(sa_exc.TimeoutError, pool_timeout)
+    for driver_exception in (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError):
+        app.add_exception_handler(driver_exception, driver_error)
     app.add_exception_handler(StaleDataError, stale)
     app.add_exception_handler(Exception, unexpected)
 
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route accepts on this path (Starlette names only the first route's)."""
+    # FastAPI keeps an included router as one lazy route; iter_route_contexts() sees through it.
     methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        route_methods = getattr(route, "methods", None)
-        if match != Match.NONE and route_methods:
-            methods |= set(route_methods)
+    path = request.scope.get("path", "")
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(path):
+            methods |= set(route.methods)
     return sorted(methods)
 
 

@@ -102,7 +102,11 @@ def search_column(expression: str) -> Mapped[str]:
 
 def sort_column(column: str) -> Mapped[str]:
     """A generated column ordering Vietnamese names as a dictionary does, on any server locale."""
-    return mapped_column(Text, Computed(f"vi_sort_key({column})", persisted=True), sort_order=20)
+    # Collation "C" compares the key's code points, which is what the key is built for; under a
+    # linguistic collation (a common server default) the order would be wrong.
+    return mapped_column(
+        Text(collation="C"), Computed(f"vi_sort_key({column})", persisted=True), sort_order=20
+    )
 
 
 class AdminUnit(Record):

@@ -38,6 +38,8 @@ def _updating(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    # The commit's own flush comes after this hook: flush first, or its writes go uncounted.
+    session.flush()
     tables = session.info.pop(_KEY, None)
     if tables:
         session.execute(

@@ -27,6 +27,7 @@ from app.config import Settings, async_url
 from app.db import get_session
 from app.embedded import EmbeddedPostgres
 from app.main import create_app, migration_head
+from app.reads import read_connection
 
 
 def plain_url(url: str) -> str:
@@ -137,7 +138,13 @@ async def client(db: AsyncSession, engine: AsyncEngine, app: FastAPI) -> AsyncIt
             await db.rollback()
             raise
 
+    async def read_override() -> AsyncIterator[object]:
+        # Reads use the raw connection of the same transaction, so they see the test's writes.
+        raw = await (await db.connection()).get_raw_connection()
+        yield raw.driver_connection
+
     app.dependency_overrides[get_session] = session_override
+    app.dependency_overrides[read_connection] = read_override
     app.state.engine = engine
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
@@ -145,4 +152,5 @@ async def client(db: AsyncSession, engine: AsyncEngine, app: FastAPI) -> AsyncIt
             yield http
     finally:
         app.dependency_overrides.pop(get_session, None)
+        app.dependency_overrides.pop(read_connection, None)
         del app.state.engine

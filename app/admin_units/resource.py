@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import joinedload
 
 from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
-from app.crud import Resource
+from app.crud import Resource, Summary
 from app.models import AdminUnit
 
 
-def _valid_on(day: date) -> ColumnElement[bool]:
+def _valid_on(day: Any) -> ColumnElement[bool]:
     return and_(
         or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= day),
         or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to >= day),
@@ -42,5 +42,6 @@ ADMIN_UNITS: Resource[AdminUnit] = Resource(
     },
     search=AdminUnit.search_text,
     load=(joinedload(AdminUnit.parent),),
+    summaries={"parent": Summary(AdminUnit, AdminUnit.parent_id, ("id", "code", "name"))},
     custom={"valid_on": _valid_on},
 )

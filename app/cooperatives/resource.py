@@ -10,8 +10,8 @@ from app.cooperatives.schemas import (
     CooperativeRead,
     CooperativeUpdate,
 )
-from app.crud import Resource
-from app.models import Cooperative
+from app.crud import Resource, Summary
+from app.models import AdminUnit, Cooperative, Village
 
 COOPERATIVES: Resource[Cooperative] = Resource(
     path="cooperatives",
@@ -50,4 +50,8 @@ COOPERATIVES: Resource[Cooperative] = Resource(
     },
     search=Cooperative.search_text,
     load=(joinedload(Cooperative.district), joinedload(Cooperative.village)),
+    summaries={
+        "district": Summary(AdminUnit, Cooperative.district_id, ("id", "code", "name")),
+        "village": Summary(Village, Cooperative.village_id),
+    },
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists
+from sqlalchemy import ColumnElement, any_, exists
 from sqlalchemy.orm import selectinload
 
 from app.crud import Child, Resource
@@ -12,13 +12,15 @@ from app.models import Programme, ProgrammeBeneficiary, ProgrammeFunding
 from app.programmes.schemas import ProgrammeCreate, ProgrammeQuery, ProgrammeRead, ProgrammeUpdate
 
 
-def _funded_by(sources: list[Any]) -> ColumnElement[bool]:
-    return exists().where(ProgrammeFunding.programme_id == Programme.id, ProgrammeFunding.source.in_(sources))
+def _funded_by(sources: Any) -> ColumnElement[bool]:
+    return exists().where(
+        ProgrammeFunding.programme_id == Programme.id, ProgrammeFunding.source == any_(sources)
+    )
 
 
 def _benefiting(column: Any) -> Any:
-    def condition(ids: list[int]) -> ColumnElement[bool]:
-        return exists().where(ProgrammeBeneficiary.programme_id == Programme.id, column.in_(ids))
+    def condition(ids: Any) -> ColumnElement[bool]:
+        return exists().where(ProgrammeBeneficiary.programme_id == Programme.id, column == any_(ids))
 
     return condition
 

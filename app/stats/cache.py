@@ -15,11 +15,12 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from fastapi import Request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.responses import Response
 
 # Part of every ETag: bump it when the statistics' definitions or layout change.
@@ -74,9 +75,10 @@ class Memory:
 
 
 def request_key(request: Request) -> str:
-    """The path and the query parameters in a canonical order."""
+    """The path and the query parameters in a canonical order, encoded again so that a value
+    holding '&' or '=' cannot pass for other parameters."""
     pairs = sorted(request.query_params.multi_items())
-    return request.url.path + "?" + "&".join(f"{k}={v}" for k, v in pairs)
+    return request.url.path + "?" + urlencode(pairs)
 
 
 def make_etag(key: str, tag: str) -> str:
@@ -92,6 +94,18 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+async def _one_snapshot(session: AsyncSession) -> None:
+    """Run the request's transaction in REPEATABLE READ, so tag and body see the same data.
+
+    A session joined to a transaction its caller already opened on the connection (the tests'
+    rolled-back one) cannot change the isolation level; it reads in that transaction.
+    """
+    bind = session.bind
+    if isinstance(bind, AsyncConnection) and bind.in_transaction():
+        return
+    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 async def cached_json(
     request: Request,
     session: AsyncSession,
@@ -99,7 +113,7 @@ async def cached_json(
     compute: Callable[[], Awaitable[bytes]],
 ) -> Response:
     """The statistics response for this request: 304, cached body, or computed and stored."""
-    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    await _one_snapshot(session)
     memory: Memory = request.app.state.stats_memory
     key = request_key(request)
     known = memory.get(key)

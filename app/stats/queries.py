@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import TextClause
 
-from app.crud import Resource, filter_conditions
+from app.crud import Resource, filter_conditions, filter_values
 from app.enums import (
     PUBLIC_FUNDING_SOURCES,
     CooperativeSector,
@@ -108,6 +108,11 @@ class Stats:
     extra_params: frozenset[str] = field(default_factory=frozenset)
 
 
+def stats_values(stats: Stats, params: Any) -> dict[str, Any]:
+    """Bound values of the list filters a statistic takes (its own parameters apart)."""
+    return filter_values(stats.resource, params, skip=stats.extra_params)
+
+
 # -- the four collections ------------------------------------------------------------------
 
 
@@ -160,7 +165,7 @@ def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]
     return (
         select(*dimension_columns, *measures)
         .select_from(base)
-        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+        .where(*filter_conditions(stats.resource, stats_values(stats, params)))
     )
 
 
@@ -177,7 +182,7 @@ def cooperative_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[
             whole(Cooperative.charter_capital_vnd).label("charter_capital_vnd"),
         )
         .select_from(base)
-        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+        .where(*filter_conditions(stats.resource, stats_values(stats, params)))
     )
 
 
@@ -194,7 +199,7 @@ def fair_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
             whole(TradeFair.sales_vnd).label("sales_vnd"),
         )
         .select_from(TradeFair.__table__)
-        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+        .where(*filter_conditions(stats.resource, stats_values(stats, params)))
     )
 
 
@@ -245,7 +250,7 @@ def programme_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[An
             whole(beneficiaries.c.n).label("beneficiaries"),
         )
         .select_from(base)
-        .where(*filter_conditions(stats.resource, params, skip=stats.extra_params))
+        .where(*filter_conditions(stats.resource, stats_values(stats, params)))
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 
-from app.crud import Resource
+from app.crud import Resource, Summary
 from app.models import Village, VillageFigure
 from app.village_figures.schemas import (
     VillageFigureCreate,
@@ -55,5 +55,6 @@ VILLAGE_FIGURES: Resource[VillageFigure] = Resource(
     },
     search=Village.search_text,
     load=(contains_eager(VillageFigure.village),),
+    summaries={"village": Summary(Village, VillageFigure.village_id)},
     joins=_join_village,
 )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import joinedload
 
-from app.crud import Resource
-from app.models import Village
+from app.crud import Resource, Summary
+from app.models import AdminUnit, Village
 from app.villages.schemas import VillageCreate, VillageQuery, VillageRead, VillageUpdate
 
 VILLAGES: Resource[Village] = Resource(
@@ -44,4 +44,5 @@ VILLAGES: Resource[Village] = Resource(
     },
     search=Village.search_text,
     load=(joinedload(Village.district),),
+    summaries={"district": Summary(AdminUnit, Village.district_id, ("id", "code", "name"))},
 )

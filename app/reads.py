@@ -1,0 +1,198 @@
+"""The read path: records rendered as JSON by PostgreSQL, over the raw asyncpg connection.
+
+Reads are the hot path, so they skip the ORM. For each resource one SQL expression builds a
+record's JSON (its columns, summaries of what it refers to, its embedded lists), exactly the
+fields of its Read schema. A list's SQL depends only on which filters are present and on the
+sort, so it is compiled once per such shape and then run with new values: no statement building
+or compiling per request, and no Python work per row.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+from fastapi import Request
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Table,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.crud import Resource, filter_conditions, filter_values, order_by
+from app.pagination import ListParams
+
+DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+PLAN_CACHE_SIZE = 2048
+
+
+class Connection(Protocol):
+    """The part of asyncpg.Connection the read path uses."""
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
+
+    async def fetchval(self, query: str, *args: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A compiled statement: SQL with $n placeholders and the parameter name for each."""
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+
+    def args(self, values: dict[str, Any]) -> list[Any]:
+        return [values[n] if n in values else self.defaults[n] for n in self.names]
+
+
+def compile_plan(statement: Select[Any]) -> Plan:
+    compiled = statement.compile(dialect=DIALECT)
+    defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
+    return Plan(compiled.string, tuple(compiled.positiontup or ()), defaults)
+
+
+def _key(name: str) -> ColumnElement[Any]:
+    return literal_column(f"'{name}'")
+
+
+def _object(pairs: Sequence[tuple[str, Any]]) -> ColumnElement[Any]:
+    return func.json_build_object(*[part for name, value in pairs for part in (_key(name), value)])
+
+
+def _list_item_model(read: type[BaseModel], name: str) -> type[BaseModel]:
+    annotation = read.model_fields[name].annotation
+    item = getattr(annotation, "__args__", (None,))[0]
+    assert isinstance(item, type) and issubclass(item, BaseModel), f"{read.__name__}.{name}"
+    return item
+
+
+@cache
+def record_json(res: Resource[Any]) -> tuple[ColumnElement[Any], FromClause]:
+    """The JSON of one record of `res` (as text) and the FROM clause it needs."""
+    table = res.model.__table__
+    assert isinstance(table, Table)
+    source: FromClause = table
+    pairs: list[tuple[str, Any]] = []
+    for name in res.read.model_fields:
+        if name in res.summaries:
+            summary = res.summaries[name]
+            target = summary.model.__table__.alias(f"summary_{name}")
+            source = source.outerjoin(target, target.c.id == summary.key)
+            shown = _object([(f, target.c[f]) for f in summary.fields])
+            pairs.append((name, case((target.c.id.is_(None), null()), else_=shown)))
+        elif name in res.children:
+            child = res.children[name]
+            lines = child.model.__table__
+            assert isinstance(lines, Table)
+            fields = list(_list_item_model(res.read, name).model_fields)
+            line = _object([(f, lines.c[f]) for f in fields])
+            aggregated = func.coalesce(
+                func.json_agg(aggregate_order_by(line, lines.c.id)), text("'[]'::json")
+            )
+            pairs.append(
+                (name, select(aggregated).where(lines.c[child.parent_key] == table.c.id).scalar_subquery())
+            )
+        else:
+            pairs.append((name, table.c[name]))
+    return _object(pairs), source
+
+
+def _select(res: Resource[Any], *columns: Any) -> Select[Any]:
+    source = record_json(res)[1]
+    statement = select(*columns).select_from(source)
+    return res.joins(statement) if res.joins else statement
+
+
+@cache
+def item_plan(res: Resource[Any]) -> Plan:
+    item, _ = record_json(res)
+    table = res.model.__table__
+    assert isinstance(table, Table)
+    return compile_plan(_select(res, item.cast(postgresql.TEXT)).where(table.c.id == bindparam("id")))
+
+
+class Plans:
+    """Compiled list statements by shape, least recently used dropped first."""
+
+    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[Any, ...], tuple[Plan, Plan]] = OrderedDict()
+
+    def get(self, res: Resource[Any], names: tuple[str, ...], params: ListParams) -> tuple[Plan, Plan]:
+        key = (res.path, names, params.sort, bool(params.q and params.q.split()))
+        plans = self.entries.get(key)
+        if plans is None:
+            plans = self._build(res, names, params)
+            self.entries[key] = plans
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        else:
+            self.entries.move_to_end(key)
+        return plans
+
+    @staticmethod
+    def _build(res: Resource[Any], names: tuple[str, ...], params: ListParams) -> tuple[Plan, Plan]:
+        item, _ = record_json(res)
+        where = filter_conditions(res, names)
+        page = (
+            _select(res, item.cast(postgresql.TEXT).label("item"), func.count().over().label("total"))
+            .where(*where)
+            .order_by(*order_by(res, params))
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        count = _select(res, func.count()).where(*where)
+        return compile_plan(page), compile_plan(count)
+
+
+PLANS = Plans()
+
+
+async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> bytes | None:
+    """The record's JSON, or None when there is no such record."""
+    plan = item_plan(res)
+    body: str | None = await conn.fetchval(plan.sql, *plan.args({"id": record_id}))
+    return None if body is None else body.encode()
+
+
+async def page_body(conn: Connection, res: Resource[Any], params: ListParams) -> tuple[bytes, int]:
+    """One page as {"items", "total", "limit", "offset"} JSON, and the total; one round trip
+    unless the page is past the end (then a count)."""
+    values = filter_values(res, params)
+    page_plan, count_plan = PLANS.get(res, tuple(values), params)
+    values |= {"limit": params.limit, "offset": params.offset, "q": params.q}
+    rows = await conn.fetch(page_plan.sql, *page_plan.args(values))
+    if rows:
+        total = int(rows[0][1])
+    elif params.offset == 0:
+        total = 0
+    else:
+        total = int(await conn.fetchval(count_plan.sql, *count_plan.args(values)))
+    items = ",".join(row[0] for row in rows)
+    tail = f'],"total":{total},"limit":{params.limit},"offset":{params.offset}}}'
+    return ('{"items":[' + items + tail).encode(), total
+
+
+async def read_connection(request: Request) -> AsyncIterator[Connection]:
+    """A pooled connection for reads, as the raw asyncpg connection; no transaction is opened
+    (each read is one statement, atomic on its own)."""
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        yield raw.driver_connection  # type: ignore[misc]
