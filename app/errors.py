@@ -150,7 +150,8 @@ def classify_sqlstate(sqlstate: str | None, constraint: str | None) -> AppError:
     rule = CONSTRAINT_MESSAGES.get(constraint or "", f"the record breaks the rule {constraint}")
     if state == "23505":
         return Conflict(rule, extra={"constraint": constraint})
-    if state == "23503":
+    # 23001 restrict_violation: how PostgreSQL 18 reports a delete refused by ON DELETE RESTRICT.
+    if state in {"23503", "23001"}:
         return Conflict(
             "the record refers to, or is referred to by, another record: " + (constraint or ""),
             extra={"constraint": constraint},
@@ -277,6 +278,8 @@ def allowed_methods(request: Request) -> list[str]:
         regex = getattr(route, "path_regex", None)
         if route.methods and regex is not None and regex.match(path):
             methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")  # served by the HeadAsGet middleware
     return sorted(methods)
 
 

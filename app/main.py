@@ -20,6 +20,7 @@ from app.db import make_engine, make_sessionmaker
 from app.errors import PROBLEM_JSON, Problem, install_error_handlers
 from app.fairs.resource import TRADE_FAIRS
 from app.meta.router import router as meta_router
+from app.middleware import HeadAsGet
 from app.programmes.resource import PROGRAMMES
 from app.stats.cache import Memory
 from app.stats.router import router as stats_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(HeadAsGet)
     app.include_router(meta_router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource), prefix="/api/v1")
