@@ -95,6 +95,7 @@ def _comma_list(parameter: dict[str, Any]) -> None:
     }
     parameter["style"] = "form"
     parameter["explode"] = False
+    parameter["required"] = True
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from app.db import get_session
 from app.embedded import EmbeddedPostgres
 from app.main import create_app, migration_head
 from app.reads import read_connection
+from app.stats.cache import Memory
 
 
 def plain_url(url: str) -> str:
@@ -146,6 +147,7 @@ async def client(db: AsyncSession, engine: AsyncEngine, app: FastAPI) -> AsyncIt
     app.dependency_overrides[get_session] = session_override
     app.dependency_overrides[read_connection] = read_override
     app.state.engine = engine
+    app.state.stats_memory = Memory()  # the lifespan, which makes it, does not run here
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

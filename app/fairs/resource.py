@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, cast, extract, func
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, extract, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.crud import Child, Resource, Summary
@@ -14,7 +14,16 @@ from app.models import Programme, TradeFair, TradeFairParticipant
 
 # Years of start_on. Bounds are written as dates so that the index on start_on serves them.
 def _in_years(years: Any) -> ColumnElement[bool]:
-    return cast(extract("year", TradeFair.start_on), Integer) == any_(years)
+    # The outer bounds come from one-row subqueries that PostgreSQL runs first, so the index on
+    # start_on can serve them; the year test then keeps only the years asked for.
+    listed = func.unnest(cast(years, ARRAY(Integer))).table_valued("year").render_derived(name="listed")
+    first = select(func.min(listed.c.year)).scalar_subquery()
+    last = select(func.max(listed.c.year)).scalar_subquery()
+    return and_(
+        TradeFair.start_on >= func.make_date(first, 1, 1),
+        TradeFair.start_on <= func.make_date(last, 12, 31),
+        cast(extract("year", TradeFair.start_on), Integer) == any_(years),
+    )
 
 
 def _from_year(year: Any) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, cast
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -36,6 +36,13 @@ from app.stats.specs import ALL_STATS
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 YearParam = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+
+
+class OverviewQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: YearParam = Field(description="The reporting year.")
+
 
 CACHING = (
     " Responses carry a strong ETag that changes exactly when the data they depend on change; "
@@ -64,8 +71,10 @@ CACHING = (
 async def overview(
     request: Request,
     session: Session,
-    year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, description="The reporting year.")],
+    params: Annotated[OverviewQuery, Query()],
 ) -> Response:
+    year = params.year
+
     async def compute() -> bytes:
         rows = (await session.execute(OVERVIEW_SQL, overview_params(year))).all()
         return json_body(overview_body(year, rows))
@@ -86,16 +95,19 @@ def _query_model(stats: Stats) -> type[FilterParams]:
     """The list endpoint's filters plus group_by (and, for villages, the years covered)."""
     dims = list(stats.dimensions)
     extra: dict[str, Any] = {
+        # Optional to the model so that a missing group_by reaches parse_group_by, which names
+        # the allowed dimensions; the OpenAPI document marks it required.
         "group_by": (
-            str,
+            str | None,
             Field(
+                default=None,
                 max_length=200,
                 description=f"1 to {MAX_DIMENSIONS} of: {', '.join(dims)} (comma-separated).",
                 json_schema_extra={"x-dimensions": cast(list[Any], dims)},
             ),
         )
     }
-    if "year_from" not in stats.resource.query.model_fields:
+    if {"year", "year_from", "year_to"} <= stats.extra_params:  # the villages' figure years
         extra |= {
             "year": (AnyOf[YearParam] | None, Field(default=None, description="Only these years.")),
             "year_from": (YearParam | None, Field(default=None, description="First year covered.")),
@@ -106,12 +118,14 @@ def _query_model(stats: Stats) -> type[FilterParams]:
     return cast(type[FilterParams], model)
 
 
-def parse_group_by(stats: Stats, raw: str) -> list[str]:
+def parse_group_by(stats: Stats, raw: str | None) -> list[str]:
     """1 to 3 known, distinct dimensions, or a 422 listing the allowed ones."""
-    dims = [part.strip() for part in raw.split(",")]
+    dims = [part.strip() for part in raw.split(",")] if raw is not None else []
     allowed = list(stats.dimensions)
     problem = None
-    if not 1 <= len(dims) <= MAX_DIMENSIONS:
+    if raw is None:
+        problem = "group_by is required"
+    elif not 1 <= len(dims) <= MAX_DIMENSIONS:
         problem = f"give 1 to {MAX_DIMENSIONS} dimensions"
     elif unknown := [d for d in dims if d not in stats.dimensions]:
         problem = f"unknown dimension {', '.join(repr(d) for d in unknown)}"
