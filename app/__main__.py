@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     migrate_cmd = commands.add_parser("migrate", help="apply the Alembic migrations")
     migrate_cmd.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     commands.add_parser("seed", help="load the illustrative Nam Định sample data (twice changes nothing)")
+    from app.auth.cli import add_commands
+
+    add_commands(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -111,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "seed":
                 migrate(url)
                 seed(url, only_if_empty=False)
+            elif args.command in ("users", "keys"):
+                from app.auth.cli import run
+
+                migrate(url)
+                return asyncio.run(run(url, args))
             else:
                 if not args.no_migrate:
                     migrate(url)

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=0)
     idle_in_transaction_timeout_ms: int = Field(default=30000, ge=0)
 
+    token_ttl_minutes: int = Field(default=480, ge=1, description="Lifetime of a sign-in token.")
+    sign_in_max_failures: int = Field(default=5, ge=1, description="Failures before slowing down.")
+    sign_in_window_s: int = Field(default=900, ge=1, description="Window in which failures count.")
+
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str | None) -> str | None:

@@ -11,6 +11,7 @@ from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud, reads
+from app.auth.principal import Editor
 from app.crud import Resource
 from app.db import get_session
 from app.errors import NotFound, error_responses
@@ -101,12 +102,13 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         summary=f"Create a {res.singular}",
         responses={
             201: {"description": "Created; Location names the new record.", "links": _links(name)},
-            **error_responses(400, 409, 422, 503),
+            **error_responses(400, 401, 403, 409, 422, 503),
         },
     )
     async def create_record(
         request: Request,
         session: Session,
+        principal: Editor,
         body: Create,  # type: ignore[valid-type]
     ) -> Response:
         record = await crud.create_record(session, res, body)
@@ -134,10 +136,11 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         operation_id=f"update_{name}",
         summary=f"Change some fields of a {res.singular}",
         description="Only the fields sent change; an embedded list sent is replaced whole.",
-        responses=error_responses(400, 404, 409, 422, 503),
+        responses=error_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def update_record(
         session: Session,
+        principal: Editor,
         record_id: RecordId,
         body: Update,  # type: ignore[valid-type]
     ) -> Response:
@@ -150,9 +153,9 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         operation_id=f"delete_{name}",
         summary=f"Delete a {res.singular}",
         description="Refused with 409, naming them, while other records still refer to it.",
-        responses=error_responses(404, 409, 422, 503),
+        responses=error_responses(401, 403, 404, 409, 422, 503),
     )
-    async def delete_record(session: Session, record_id: RecordId) -> Response:
+    async def delete_record(session: Session, principal: Editor, record_id: RecordId) -> Response:
         await crud.delete_record(session, res, record_id)
         return Response(status_code=204)
 

@@ -96,7 +96,14 @@ class EmbeddedPostgres:
         self._bin = install / "bin"
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
-        self._stop_orphan()
+        running = self._running_server()
+        if running is not None:
+            # Another command of ours (say `make run`) serves this data directory: share it, and
+            # leave it running when we are done.
+            self.port = running
+            self._ensure_database()
+            log.info("using the embedded PostgreSQL already running on 127.0.0.1:%s", self.port)
+            return self.url
         self.port = free_port()
         options = [
             "-c", "listen_addresses=127.0.0.1",
@@ -160,23 +167,32 @@ class EmbeddedPostgres:
             as_user=True,
         )  # fmt: skip
 
-    def _stop_orphan(self) -> None:
-        """Stop a server left running on this data directory by a process that died."""
+    def _running_server(self) -> int | None:
+        """The port of a server another live process of ours runs on this data directory.
+
+        A server whose parent is gone (an orphan, which the parent-death signal should prevent)
+        is stopped instead, and None returned.
+        """
         pidfile = self.pgdata / "postmaster.pid"
         if not pidfile.exists():
-            return
+            return None
         try:
-            pid = int(pidfile.read_text().split("\n", 1)[0])
+            lines = pidfile.read_text().split("\n")
+            pid = int(lines[0])
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (ValueError, OSError):
-            return  # stale file; PostgreSQL removes it itself
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (ValueError, OSError, IndexError):
+            return None  # stale file; PostgreSQL removes it itself
         if b"postgres" not in cmdline:
-            return
+            return None
+        if parent > 1 and Path(f"/proc/{parent}").exists() and len(lines) > 3 and lines[3].isdigit():
+            return int(lines[3])
         log.warning("stopping an orphan PostgreSQL (pid %s) on %s", pid, self.pgdata)
         os.kill(pid, signal.SIGINT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
             time.sleep(0.1)
+        return None
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
         assert self.process is not None

@@ -149,6 +149,11 @@ class FairKind(LabelledEnum):
     trade_conference = "trade_conference"
 
 
+class Role(LabelledEnum):
+    editor = "editor"
+    admin = "admin"
+
+
 ACTIVITIES_BY_KIND: dict[ProgrammeKind, frozenset[str]] = {
     ProgrammeKind.industrial_extension: frozenset(a.value for a in ExtensionActivity),
     ProgrammeKind.trade_promotion: frozenset(a.value for a in PromotionActivity),
@@ -271,6 +276,10 @@ _LABELS: dict[str, dict[str, Label]] = {
         "counterpart": Label("Vốn đối ứng", "Counterpart funds"),
         "other": Label("Nguồn khác", "Other sources"),
     },
+    "Role": {
+        "editor": Label("Biên tập viên", "Editor: creates, changes and deletes records"),
+        "admin": Label("Quản trị viên", "Administrator: also manages accounts and keys"),
+    },
     "FairKind": {
         "hosted": Label("Hội chợ do tỉnh tổ chức", "Hosted in the province"),
         "attended": Label("Hội chợ trong nước tham gia", "Attended elsewhere in Viet Nam"),
@@ -296,6 +305,7 @@ PUBLISHED: dict[str, type[LabelledEnum]] = {
     "programme_status": ProgrammeStatus,
     "funding_source": FundingSource,
     "fair_kind": FairKind,
+    "role": Role,
 }
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.admin_units.resource import ADMIN_UNITS
+from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.cooperatives.resource import COOPERATIVES
 from app.crud_router import crud_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for resource in RESOURCES:
         app.include_router(crud_router(resource), prefix="/api/v1")
     app.include_router(stats_router)
+    app.include_router(auth_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

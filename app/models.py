@@ -29,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from app import enums
@@ -475,3 +475,112 @@ TRACKED_TABLES: tuple[str, ...] = (
     "trade_fair",
     "trade_fair_participant",
 )
+
+
+# -- staff, credentials and the audit trail ------------------------------------------------------
+
+
+class StaffAccount(Record):
+    """A member of staff who signs in with a password (hashed with argon2id)."""
+
+    __tablename__ = "staff_account"
+
+    username: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    password_hash: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("username"),
+        CheckConstraint("username ~ '^[a-z0-9][a-z0-9._-]{2,63}$'", name="username_format"),
+        one_of("role", enums.Role),
+        not_blank("display_name"),
+    )
+
+
+class ApiKey(Record):
+    """A key for a machine client: only its SHA-256 is kept; `prefix` finds it without a scan."""
+
+    __tablename__ = "api_key"
+
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(Text)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("prefix"), one_of("role", enums.Role), not_blank("name"))
+
+
+class AccessToken(Base):
+    """A bearer token issued at sign-in; only its SHA-256 is kept. Revoked by setting revoked_at."""
+
+    __tablename__ = "access_token"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        Index("ix_access_token_account_id", "account_id"),
+    )
+
+
+class AuditEvent(Base):
+    """One committed create, update or delete: who, from where, what, and the fields changed."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_kind: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(Text)
+    client_addr: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    resource: Mapped[str] = mapped_column(Text)
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    request_id: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("actor_kind IN ('account', 'api_key')", name="actor_kind_valid"),
+        CheckConstraint("action IN ('create', 'update', 'delete')", name="action_valid"),
+        Index("ix_audit_event_resource_record_id", "resource", "record_id"),
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_actor_kind_actor_id", "actor_kind", "actor_id"),
+    )
+
+
+class IdempotencyRecord(Base):
+    """The answer to a POST sent with an Idempotency-Key, replayed to repeats of that request."""
+
+    __tablename__ = "idempotency_record"
+
+    credential: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_hash: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    location: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_idempotency_record_created_at", "created_at"),)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins per username and per client address, to slow down guessing."""
+
+    __tablename__ = "sign_in_failure"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -23,9 +23,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.__main__ import migrate
+from app.auth.service import create_key
 from app.config import Settings, async_url
 from app.db import get_session
 from app.embedded import EmbeddedPostgres
+from app.enums import Role
 from app.main import create_app, migration_head
 from app.reads import read_connection
 from app.stats.cache import Memory
@@ -149,10 +151,31 @@ async def client(db: AsyncSession, engine: AsyncEngine, app: FastAPI) -> AsyncIt
     app.state.engine = engine
     app.state.stats_memory = Memory()  # the lifespan, which makes it, does not run here
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    # Writes need a credential: the client carries an administrator's API key, made in the
+    # test's transaction. `anonymous` (below) sends none.
+    _, secret = await create_key(db, "test suite", Role.admin, "conftest")
+    await db.commit()  # its savepoint is released, so a request that rolls back keeps the key
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers={"X-API-Key": secret}
+        ) as http:
             yield http
     finally:
         app.dependency_overrides.pop(get_session, None)
         app.dependency_overrides.pop(read_connection, None)
         del app.state.engine
+
+
+@pytest.fixture
+async def anonymous(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the same app and transaction that sends no credential."""
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def committed_key(engine: AsyncEngine, role: Role = Role.admin) -> str:
+    """A committed API key on the engine's database (for apps outside the test transaction)."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        _, secret = await create_key(session, f"test {role.value}", role, "conftest")
+        await session.commit()
+    return secret

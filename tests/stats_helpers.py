@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.main import create_app
+from tests.conftest import committed_key
 
 JSON = dict[str, Any]
 STATS = "/api/v1/stats"
@@ -59,8 +60,11 @@ async def app_client(url: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient
     (lifespan included: its own engine and its own statistics memory), and a client for it."""
     app = create_app(Settings(database_url=url))
     async with app.router.lifespan_context(app):
+        secret = await committed_key(app.state.engine)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers={"X-API-Key": secret}
+        ) as client:
             yield app, client
 
 

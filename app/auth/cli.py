@@ -1,0 +1,106 @@
+"""`python -m app users ...` and `python -m app keys ...`: so that the first administrator can be made."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.auth import service
+from app.config import async_url
+from app.db import make_sessionmaker
+from app.enums import Role
+from app.errors import AppError
+from app.models import ApiKey, StaffAccount
+
+ROLES = [r.value for r in Role]
+
+
+def add_commands(commands: Any) -> None:
+    """Register the `users` and `keys` sub-commands on the main parser."""
+    users = commands.add_parser("users", help="staff accounts: create, list, disable, set-role")
+    user_cmds = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = user_cmds.add_parser(
+        "create", help="create an account (password from CRAFTVILLAGE_PASSWORD or a prompt)"
+    )
+    create.add_argument("username")
+    create.add_argument("--display-name", required=True)
+    create.add_argument("--role", choices=ROLES, default="editor")
+    user_cmds.add_parser("list", help="list the accounts")
+    disable = user_cmds.add_parser("disable", help="disable an account; its tokens stop working")
+    disable.add_argument("username")
+    set_role = user_cmds.add_parser("set-role", help="change an account's role; its tokens stop working")
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=ROLES)
+
+    keys = commands.add_parser("keys", help="API keys for machine clients: create, list, revoke")
+    key_cmds = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    key_create = key_cmds.add_parser("create", help="create a key; it is printed alone on the last line")
+    key_create.add_argument("--name", required=True)
+    key_create.add_argument("--role", choices=ROLES, default="editor")
+    key_cmds.add_parser("list", help="list the keys (never the keys themselves)")
+    revoke = key_cmds.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id", type=int)
+
+
+def _password() -> str:
+    password = os.environ.get("CRAFTVILLAGE_PASSWORD")
+    if password is None:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise SystemExit("the passwords differ")
+    if len(password) < 10:
+        raise SystemExit("a password has at least 10 characters")
+    return password
+
+
+async def run(url: str, args: argparse.Namespace) -> int:
+    """Carry out one users/keys command in one transaction."""
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await _dispatch(session, args)
+    except AppError as error:
+        print(f"error: {error.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _dispatch(session: AsyncSession, args: argparse.Namespace) -> None:
+    if args.command == "users":
+        if args.action == "create":
+            account = await service.create_account(
+                session, args.username, args.display_name, Role(args.role), _password()
+            )
+            print(f"created {account.role} {account.username} (id {account.id})")
+        elif args.action == "list":
+            for account in await session.scalars(select(StaffAccount).order_by(StaffAccount.username)):
+                state = "active" if account.is_active else "disabled"
+                print(f"{account.id}\t{account.username}\t{account.role}\t{state}\t{account.display_name}")
+        elif args.action == "disable":
+            account = await service.find_account(session, args.username)
+            await service.change_account(session, account, active=False)
+            print(f"disabled {account.username}; its tokens are revoked")
+        else:
+            account = await service.find_account(session, args.username)
+            await service.change_account(session, account, role=Role(args.role))
+            print(f"{account.username} is now {account.role}; its tokens are revoked")
+    elif args.action == "create":
+        key, secret = await service.create_key(session, args.name, Role(args.role), "command line")
+        print(f"created {key.role} key {key.name} (id {key.id}, prefix {key.prefix}); it is shown once:")
+        print(secret)
+    elif args.action == "list":
+        for key in await session.scalars(select(ApiKey).order_by(ApiKey.id)):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            print(f"{key.id}\t{key.prefix}…\t{key.role}\t{state}\t{key.name}")
+    else:
+        key = await service.revoke_key(session, args.id)
+        print(f"revoked key {key.id} ({key.name})")

@@ -1,0 +1,146 @@
+"""Who is asking: resolving the credential of a request, and requiring a role for writes.
+
+Reads are public. A write needs `Authorization: Bearer <token>` (staff, from /api/v1/auth/token)
+or `X-API-Key: <key>` (machines). No credential: 401 with WWW-Authenticate. A credential that is
+malformed, wrong, expired, revoked or of a disabled account: 401. A role too low: 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import func, literal_column, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.credentials import PREFIX_LENGTH, digest, same_digest
+from app.db import get_session
+from app.enums import Role
+from app.errors import AppError
+from app.models import AccessToken, ApiKey, StaffAccount
+
+RANK = {Role.editor.value: 1, Role.admin.value: 2}
+CHALLENGE = 'Bearer realm="craftvillage", ApiKey realm="craftvillage"'
+
+# Declared for the OpenAPI document (the Authorize dialog of /docs); checked below by hand.
+bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+class Unauthenticated(AppError):
+    status, slug = 401, "unauthenticated"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": CHALLENGE})
+
+
+class Forbidden(AppError):
+    status, slug = 403, "forbidden"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a staff account or an API key."""
+
+    kind: str  # "account" or "api_key"
+    id: int
+    name: str
+    role: str
+    token_id: int | None = None
+
+    @property
+    def credential(self) -> str:
+        """A stable name for the credential, e.g. for scoping idempotency keys."""
+        return f"{self.kind}:{self.id}"
+
+
+async def _from_token(session: AsyncSession, token: str) -> Principal:
+    row = (
+        await session.execute(
+            select(AccessToken.id, StaffAccount.id, StaffAccount.username, StaffAccount.role)
+            .join(StaffAccount, StaffAccount.id == AccessToken.account_id)
+            .where(
+                AccessToken.token_hash == digest(token),
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > func.now(),
+                StaffAccount.is_active.is_(True),
+            )
+        )
+    ).first()
+    if row is None:
+        raise Unauthenticated("the bearer token is unknown, expired or revoked")
+    token_id, account_id, username, role = row
+    return Principal("account", account_id, username, role, token_id)
+
+
+async def _from_key(session: AsyncSession, key: str) -> Principal:
+    if len(key) < PREFIX_LENGTH + 8 or len(key) > 200:
+        raise Unauthenticated("the API key is malformed")
+    row = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.key_hash).where(
+                ApiKey.prefix == key[:PREFIX_LENGTH], ApiKey.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    if row is None or not same_digest(key, row.key_hash):
+        raise Unauthenticated("the API key is unknown or revoked")
+    # Last use, to the minute: one small write at most per key and minute.
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == row.id,
+            (ApiKey.last_used_at.is_(None))
+            | (ApiKey.last_used_at < func.now() - literal_column("interval '1 minute'")),
+        )
+        .values(last_used_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    return Principal("api_key", row.id, row.name, row.role)
+
+
+async def authenticate(request: Request, session: AsyncSession) -> Principal | None:
+    """The caller's principal, None when no credential was sent; 401 for a bad one."""
+    authorization = request.headers.get("authorization")
+    key = request.headers.get("x-api-key")
+    if authorization is None and key is None:
+        return None
+    if authorization is not None and key is not None:
+        raise Unauthenticated("send one credential: a bearer token or an API key, not both")
+    if key is not None:
+        principal = await _from_key(session, key.strip())
+    else:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
+            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+        principal = await _from_token(session, token.strip())
+    request.state.principal = principal
+    return principal
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller, who must hold at least `role`."""
+
+    async def dependency(
+        request: Request,
+        session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+        _bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
+        _key: Annotated[str | None, Depends(key_scheme)] = None,
+    ) -> Principal:
+        principal = await authenticate(request, session)
+        if principal is None:
+            raise Unauthenticated("this operation needs a credential: a bearer token or an API key")
+        if RANK[principal.role] < RANK[role.value]:
+            raise Forbidden(
+                f"this operation needs the {role.value} role; {principal.name} is {principal.role}"
+            )
+        return principal
+
+    return dependency
+
+
+Editor = Annotated[Principal, Depends(require(Role.editor))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]

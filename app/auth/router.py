@@ -1,0 +1,220 @@
+"""Sign-in for staff (OAuth2 password flow, used by the Authorize dialog of /docs), sign-out, and
+the administrators' management of accounts and API keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service
+from app.auth.principal import Admin, Principal, Unauthenticated, require
+from app.config import get_settings
+from app.db import get_session
+from app.enums import Role
+from app.errors import error_responses, problem
+from app.models import AccessToken, ApiKey, StaffAccount
+from app.types import Name
+
+router = APIRouter(prefix="/api/v1", tags=["staff and keys"])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Anyone = Annotated[Principal, Depends(require(Role.editor))]
+Username = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", description="Lower case, 3 to 64.")]
+Password = Annotated[str, Field(min_length=10, max_length=200)]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    display_name: Name
+    role: Role = Role.editor
+    password: Password
+
+
+class AccountChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class AccountRead(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    is_active: bool
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    role: Role = Role.editor
+
+
+class KeyRead(BaseModel):
+    id: int
+    name: str
+    role: Role
+    prefix: str = Field(description="The first characters of the key, to recognise it.")
+    created_by: str | None
+    created_at: Any
+    last_used_at: Any | None
+    revoked_at: Any | None
+
+
+class KeyCreated(KeyRead):
+    key: str = Field(description="The key itself. It is shown this once and never stored.")
+
+
+@router.post(
+    "/auth/token",
+    operation_id="sign_in",
+    summary="Sign in: exchange a username and password for a bearer token",
+    response_model=TokenResponse,
+    responses=error_responses(401, 422, 429),
+)
+async def sign_in(
+    request: Request,
+    session: Session,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Any:
+    settings = get_settings()
+    client = request.client.host if request.client else "unknown"
+    keys = [f"user:{username.lower()}", f"addr:{client}"]
+    wait = await service.blocked_for(session, keys)
+    if wait:
+        return problem(
+            429,
+            "too many failed sign-ins; wait before trying again",
+            instance=request.url.path,
+            slug="too-many-attempts",
+            headers={"Retry-After": str(wait)},
+        )
+    account = await service.check_password(session, username.lower(), password)
+    if account is None:
+        # Returned, not raised, so that the failure count is committed.
+        await service.note_failure(session, keys, settings.sign_in_max_failures, settings.sign_in_window_s)
+        return problem(
+            401,
+            "the username or password is wrong, or the account is disabled",
+            instance=request.url.path,
+            slug="unauthenticated",
+            headers={"WWW-Authenticate": 'Bearer realm="craftvillage"'},
+        )
+    await service.clear_failures(session, keys[0])
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    token, _ = await service.issue_token(session, account, ttl)
+    return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+@router.post(
+    "/auth/sign-out",
+    operation_id="sign_out",
+    status_code=204,
+    summary="Sign out: the bearer token used stops working",
+    responses=error_responses(401, 403),
+)
+async def sign_out(session: Session, principal: Anyone) -> Response:
+    if principal.token_id is None:
+        raise Unauthenticated("sign-out ends a bearer token; an API key is revoked by an administrator")
+    await session.execute(
+        update(AccessToken).where(AccessToken.id == principal.token_id).values(revoked_at=func.now())
+    )
+    return Response(status_code=204)
+
+
+@router.get("/auth/me", operation_id="who_am_i", summary="The caller's identity and role")
+async def me(principal: Anyone) -> dict[str, Any]:
+    return {"kind": principal.kind, "id": principal.id, "name": principal.name, "role": principal.role}
+
+
+@router.get(
+    "/admin/accounts",
+    operation_id="list_accounts",
+    summary="Staff accounts",
+    response_model=list[AccountRead],
+    responses=error_responses(401, 403),
+)
+async def list_accounts(session: Session, _: Admin) -> Any:
+    accounts = (await session.scalars(select(StaffAccount).order_by(StaffAccount.username))).all()
+    return [service.account_view(a) for a in accounts]
+
+
+@router.post(
+    "/admin/accounts",
+    operation_id="create_account",
+    status_code=201,
+    summary="Create a staff account",
+    response_model=AccountRead,
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_account(session: Session, _: Admin, body: AccountCreate) -> Any:
+    account = await service.create_account(
+        session, body.username, body.display_name, body.role, body.password
+    )
+    return service.account_view(account)
+
+
+@router.patch(
+    "/admin/accounts/{username}",
+    operation_id="change_account",
+    summary="Change an account's role or disable it (its tokens stop working at once)",
+    response_model=AccountRead,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def change_account(
+    session: Session, _: Admin, username: Annotated[str, Path(max_length=64)], body: AccountChange
+) -> Any:
+    account = await service.find_account(session, username)
+    account = await service.change_account(session, account, role=body.role, active=body.is_active)
+    return service.account_view(account)
+
+
+@router.get(
+    "/admin/keys",
+    operation_id="list_keys",
+    summary="API keys (never the keys themselves)",
+    response_model=list[KeyRead],
+    responses=error_responses(401, 403),
+)
+async def list_keys(session: Session, _: Admin) -> Any:
+    keys = (await session.scalars(select(ApiKey).order_by(ApiKey.id))).all()
+    return [service.key_view(k) for k in keys]
+
+
+@router.post(
+    "/admin/keys",
+    operation_id="create_key",
+    status_code=201,
+    summary="Create an API key; the response shows it once",
+    response_model=KeyCreated,
+    responses=error_responses(401, 403, 422),
+)
+async def create_key(session: Session, principal: Admin, body: KeyCreate) -> Any:
+    key, secret = await service.create_key(session, body.name, body.role, principal.name)
+    return {**service.key_view(key), "key": secret}
+
+
+@router.delete(
+    "/admin/keys/{key_id}",
+    operation_id="revoke_key",
+    summary="Revoke an API key",
+    response_model=KeyRead,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def revoke_key(session: Session, _: Admin, key_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> Any:
+    return service.key_view(await service.revoke_key(session, key_id))
