@@ -4,13 +4,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint fmt migrate seed lock clean clean-data help
+.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench
 
 help:
 	@echo "make run    serve the API with sample data on http://127.0.0.1:8000 (docs at /docs)"
 	@echo "make test   run the whole test suite on a real PostgreSQL"
 	@echo "make lint   ruff + mypy --strict"
 	@echo "make lock   recompile the pinned requirements from pyproject.toml"
+	@echo "make bench  national-scale load benchmark of the service vs its floor (docs/benchmarks.md)"
 
 # The virtualenv is rebuilt when the pinned requirements change.
 $(STAMP): requirements-dev.txt
@@ -42,9 +43,15 @@ migrate: $(STAMP)
 seed: $(STAMP)
 	$(PY) -m app seed
 
+# A national-scale dataset in a throwaway database, the service and its floor under wrk
+# (installed with apt-get when missing and run as root); writes docs/benchmarks.md.
+# Options: make bench BENCH_ARGS="--duration 5 --workers 1"
+bench: $(STAMP)
+	BENCH_ARGS='$(BENCH_ARGS)' $(PY) -m bench.run $(BENCH_ARGS)
+
 lock: $(STAMP)
-	$(VENV)/bin/pip-compile --quiet --strip-extras -o requirements.txt pyproject.toml
-	$(VENV)/bin/pip-compile --quiet --strip-extras --extra dev -o requirements-dev.txt pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
