@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=0)
     idle_in_transaction_timeout_ms: int = Field(default=30000, ge=0)
 
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser; none by default."
+    )
+
     token_ttl_minutes: int = Field(default=480, ge=1, description="Lifetime of a sign-in token.")
     sign_in_max_failures: int = Field(default=5, ge=1, description="Failures before slowing down.")
     sign_in_window_s: int = Field(default=900, ge=1, description="Window in which failures count.")

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import BindParameter, SQLColumnExpression
 
-from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.audit import Actor, diff, record_event
+from app.errors import AppError, Conflict, FieldError, InvalidInput, NotFound
 from app.models import Base, Record
 from app.pagination import FilterParams, ListParams
 from app.text import like_escape, search_terms
@@ -179,7 +180,7 @@ async def get_record(
     return record
 
 
-async def create_record(session: AsyncSession, res: Resource[M], data: BaseModel) -> M:
+async def create_record(session: AsyncSession, res: Resource[M], data: BaseModel, actor: Actor) -> M:
     """Insert a record (and its embedded lists) after checking what it refers to exists."""
     values = data.model_dump()
     await _check_references(session, res, values)
@@ -187,14 +188,54 @@ async def create_record(session: AsyncSession, res: Resource[M], data: BaseModel
     _assign(res, record, values)
     session.add(record)
     await session.flush()
+    await record_event(session, actor, "create", res.path, record.id, diff({}, values))
     return record
 
 
-async def update_record(session: AsyncSession, res: Resource[M], record_id: int, changes: BaseModel) -> M:
-    """Apply a partial change; the merged record must satisfy every rule a new one would."""
+class PreconditionFailed(AppError):
+    status, slug = 412, "precondition-failed"
+
+
+class PreconditionRequired(AppError):
+    status, slug = 428, "precondition-required"
+
+
+def check_version(res: Resource[Any], record: Record, expected: int | None) -> None:
+    """428 when the client did not say which version it changes; 412, naming the current
+    version, when its copy is not the latest."""
+    if expected is None:
+        raise PreconditionRequired(
+            f"say which version of {res.singular} {record.id} you are changing: send If-Match with "
+            f'its ETag (now "{record.version}") or `version` in the body',
+            errors=[
+                FieldError(field="If-Match", message="required, or `version` in the body", location="header")
+            ],
+            extra={"current_version": record.version},
+        )
+    if expected != record.version:
+        raise PreconditionFailed(
+            f"{res.singular} {record.id} is at version {record.version}, not {expected}: "
+            "someone changed it meanwhile; read it again and reapply your change",
+            extra={"current_version": record.version},
+            headers={"ETag": f'"{record.version}"'},
+        )
+
+
+async def update_record(
+    session: AsyncSession,
+    res: Resource[M],
+    record_id: int,
+    changes: BaseModel,
+    actor: Actor,
+    expected_version: int | None,
+) -> M:
+    """Apply a partial change to the version the client saw; the merged record must satisfy
+    every rule a new one would."""
     record = await get_record(session, res, record_id, for_update=True)
-    patch = changes.model_dump(exclude_unset=True)
-    merged = {**current_values(res, record), **patch}
+    check_version(res, record, expected_version)
+    patch = changes.model_dump(exclude_unset=True, exclude={"version"})
+    before = current_values(res, record)
+    merged = {**before, **patch}
     try:
         validated = res.create.model_validate(merged).model_dump()
     except ValidationError as error:
@@ -219,12 +260,18 @@ async def update_record(session: AsyncSession, res: Resource[M], record_id: int,
     if patch.keys() & res.children.keys():
         record.updated_at = func.now()  # an UPDATE bumps the version
     await session.flush()
+    changed = diff({k: before[k] for k in patch}, patch)
+    if changed:  # a change that changes nothing is no write: no event, no new version
+        await record_event(session, actor, "update", res.path, record.id, changed)
     return record
 
 
-async def delete_record(session: AsyncSession, res: Resource[M], record_id: int) -> None:
-    """Delete a record, or refuse with 409 naming what still refers to it."""
+async def delete_record(
+    session: AsyncSession, res: Resource[M], record_id: int, actor: Actor, expected_version: int | None
+) -> None:
+    """Delete the version the client saw, or refuse with 409 naming what still refers to it."""
     record = await get_record(session, res, record_id, for_update=True)
+    check_version(res, record, expected_version)
     refs = await referrers(session, _table(res.model), record_id)
     if refs:
         listed = "; ".join(
@@ -234,8 +281,10 @@ async def delete_record(session: AsyncSession, res: Resource[M], record_id: int)
             f"{res.singular} {record_id} is still referred to by {listed}",
             extra={"referenced_by": refs},
         )
+    before = current_values(res, record)
     await session.delete(record)
     await session.flush()
+    await record_event(session, actor, "delete", res.path, record_id, diff(before, {}))
 
 
 def _table(model: type[Base]) -> Table:

@@ -4,21 +4,42 @@ Annotations here are evaluated at import (no `from __future__ import annotations
 reads the concrete schema classes of each resource from the endpoint signatures.
 """
 
+import json
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import crud, reads
-from app.auth.principal import Editor
+from app import crud, idempotency, reads
+from app.audit import Actor
+from app.auth.principal import Editor, Principal
 from app.crud import Resource
 from app.db import get_session
-from app.errors import NotFound, error_responses
+from app.errors import FieldError, InvalidInput, NotFound, error_responses
 from app.models import BIGINT_MAX
 from app.pagination import ListParams, Page, link_header
+from app.stats.cache import etag_matches
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string per intended creation; a retry with it creates nothing more.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=100,
+        description='The ETag of the record as you last read it, e.g. "3" (or give `version` in the body).',
+    ),
+]
 ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
 JSON = "application/json"
 RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id.")]
@@ -57,13 +78,40 @@ def _links(name: str) -> dict[str, Any]:
     }
 
 
-async def _written(session: AsyncSession, res: Resource[Any], record_id: int) -> bytes:
-    """The record as it now stands in this transaction, rendered like every read."""
+async def _written(session: AsyncSession, res: Resource[Any], record_id: int) -> tuple[bytes, dict[str, str]]:
+    """The record as it now stands in this transaction, rendered like every read, and its ETag."""
     await session.flush()
     raw = await (await session.connection()).get_raw_connection()
-    body = await reads.item_body(raw.driver_connection, res, record_id)  # type: ignore[arg-type]
-    assert body is not None
-    return body
+    found = await reads.item_body(raw.driver_connection, res, record_id)  # type: ignore[arg-type]
+    assert found is not None
+    body, version = found
+    return body, {"ETag": etag(version)}
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    """The version the client last saw: If-Match (an item's ETag) or the body's `version`."""
+    if if_match is None:
+        return body_version
+    tag = if_match.strip()
+    if not (tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit() and len(tag) < 14):
+        raise crud.PreconditionRequired(
+            'If-Match must be the ETag of the record as you read it, e.g. "3"',
+            errors=[FieldError(field="If-Match", message='an ETag such as "3"', location="header")],
+        )
+    version = int(tag[1:-1])
+    if body_version is not None and body_version != version:
+        raise InvalidInput("If-Match and the body's version disagree")
+    return version
+
+
+def actor_of(request: Request, principal: Principal) -> Actor:
+    return Actor(
+        principal, request.client.host if request.client else None, request.headers.get("x-request-id")
+    )
 
 
 def crud_router(res: Resource[Any]) -> APIRouter:
@@ -110,11 +158,20 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         session: Session,
         principal: Editor,
         body: Create,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        record = await crud.create_record(session, res, body)
-        location = str(request.url_for(f"get_{name}", record_id=record.id).path)
-        content = await _written(session, res, record.id)
-        return Response(content, status_code=201, media_type=JSON, headers={"Location": location})
+        async def run() -> idempotency.Answer:
+            record = await crud.create_record(session, res, body, actor_of(request, principal))
+            location = str(request.url_for(f"get_{name}", record_id=record.id).path)
+            content, headers = await _written(session, res, record.id)
+            return idempotency.Answer(201, content, {"Location": location, **headers})
+
+        if idempotency_key is None:
+            answer = await run()
+            return Response(answer.body, status_code=201, media_type=JSON, headers=answer.headers)
+        canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)  # type: ignore[attr-defined]
+        fingerprint = idempotency.request_fingerprint("POST", request.url.path, canonical)
+        return await idempotency.once(session, principal.credential, idempotency_key, fingerprint, run)
 
     @router.get(
         "/{record_id}",
@@ -124,11 +181,15 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         summary=f"Read a {res.singular}",
         responses=error_responses(404, 422, 503),
     )
-    async def get_record(conn: ReadConnection, record_id: RecordId) -> Response:
-        body = await reads.item_body(conn, res, record_id)
-        if body is None:
+    async def get_record(request: Request, conn: ReadConnection, record_id: RecordId) -> Response:
+        found = await reads.item_body(conn, res, record_id)
+        if found is None:
             raise NotFound(f"{res.singular} {record_id} does not exist")
-        return Response(body, media_type=JSON)
+        body, version = found
+        tag = etag(version)
+        if etag_matches(request.headers.get("if-none-match"), tag):
+            return Response(status_code=304, headers={"ETag": tag})
+        return Response(body, media_type=JSON, headers={"ETag": tag})
 
     @router.patch(
         "/{record_id}",
@@ -136,16 +197,21 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         operation_id=f"update_{name}",
         summary=f"Change some fields of a {res.singular}",
         description="Only the fields sent change; an embedded list sent is replaced whole.",
-        responses=error_responses(400, 401, 403, 404, 409, 422, 503),
+        responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428, 503),
     )
     async def update_record(
+        request: Request,
         session: Session,
         principal: Editor,
         record_id: RecordId,
         body: Update,  # type: ignore[valid-type]
+        if_match: IfMatch = None,
     ) -> Response:
-        record = await crud.update_record(session, res, record_id, body)
-        return Response(await _written(session, res, record.id), media_type=JSON)
+        version = expected_version(if_match, getattr(body, "version", None))
+        actor = actor_of(request, principal)
+        record = await crud.update_record(session, res, record_id, body, actor, version)
+        content, headers = await _written(session, res, record.id)
+        return Response(content, media_type=JSON, headers=headers)
 
     @router.delete(
         "/{record_id}",
@@ -153,10 +219,13 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         operation_id=f"delete_{name}",
         summary=f"Delete a {res.singular}",
         description="Refused with 409, naming them, while other records still refer to it.",
-        responses=error_responses(401, 403, 404, 409, 422, 503),
+        responses=error_responses(401, 403, 404, 409, 412, 422, 428, 503),
     )
-    async def delete_record(session: Session, principal: Editor, record_id: RecordId) -> Response:
-        await crud.delete_record(session, res, record_id)
+    async def delete_record(
+        request: Request, session: Session, principal: Editor, record_id: RecordId, if_match: IfMatch = None
+    ) -> Response:
+        version = expected_version(if_match, None)
+        await crud.delete_record(session, res, record_id, actor_of(request, principal), version)
         return Response(status_code=204)
 
     return router

@@ -22,6 +22,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.middleware import BodyTooLarge
+
 log = logging.getLogger("app.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -254,6 +256,9 @@ def install_error_handlers(app: FastAPI) -> None:
             slug="conflict",
         )
 
+    async def too_large(request: Request, error: Exception) -> Response:
+        return problem(413, "the request body is too large", instance=request.url.path, slug="too-large")
+
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "an unexpected error occurred", instance=request.url.path)
@@ -266,6 +271,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for driver_exception in (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError):
         app.add_exception_handler(driver_exception, driver_error)
     app.add_exception_handler(StaleDataError, stale)
+    app.add_exception_handler(BodyTooLarge, too_large)
     app.add_exception_handler(Exception, unexpected)
 
 

@@ -10,9 +10,11 @@ from typing import Any
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.admin_units.resource import ADMIN_UNITS
+from app.audit_router import router as audit_router
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.cooperatives.resource import COOPERATIVES
@@ -21,7 +23,7 @@ from app.db import make_engine, make_sessionmaker
 from app.errors import PROBLEM_JSON, Problem, install_error_handlers
 from app.fairs.resource import TRADE_FAIRS
 from app.meta.router import router as meta_router
-from app.middleware import HeadAsGet
+from app.middleware import BodyLimit, HeadAsGet, SecurityHeaders
 from app.programmes.resource import PROGRAMMES
 from app.stats.cache import Memory
 from app.stats.router import router as stats_router
@@ -74,11 +76,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
+    if settings.cors_origins:
+        wildcard = "*" in settings.cors_origins
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=not wildcard,  # never `*` together with credentials
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+            ],
+            expose_headers=["ETag", "Location", "Link", "Retry-After", "X-Stats-Source"],
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.include_router(meta_router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource), prefix="/api/v1")
     app.include_router(stats_router)
     app.include_router(auth_router)
+    app.include_router(audit_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -48,6 +48,8 @@ class Connection(Protocol):
 
     async def fetchval(self, query: str, *args: Any) -> Any: ...
 
+    async def fetchrow(self, query: str, *args: Any) -> Any: ...
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -124,7 +126,9 @@ def item_plan(res: Resource[Any]) -> Plan:
     item, _ = record_json(res)
     table = res.model.__table__
     assert isinstance(table, Table)
-    return compile_plan(_select(res, item.cast(postgresql.TEXT)).where(table.c.id == bindparam("id")))
+    return compile_plan(
+        _select(res, item.cast(postgresql.TEXT), table.c.version).where(table.c.id == bindparam("id"))
+    )
 
 
 class Plans:
@@ -164,11 +168,11 @@ class Plans:
 PLANS = Plans()
 
 
-async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> bytes | None:
-    """The record's JSON, or None when there is no such record."""
+async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> tuple[bytes, int] | None:
+    """The record's JSON and version, or None when there is no such record."""
     plan = item_plan(res)
-    body: str | None = await conn.fetchval(plan.sql, *plan.args({"id": record_id}))
-    return None if body is None else body.encode()
+    row = await conn.fetchrow(plan.sql, *plan.args({"id": record_id}))
+    return None if row is None else (row[0].encode(), row[1])
 
 
 async def page_body(conn: Connection, res: Resource[Any], params: ListParams) -> tuple[bytes, int]:

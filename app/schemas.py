@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
 
 T = TypeVar("T")
 
@@ -72,6 +72,13 @@ def partial_model(create: type[BaseModel], name: str) -> type[BaseModel]:
             annotation | None,
             Field(default=None, description=info.description, json_schema_extra=info.json_schema_extra),
         )
+    fields["version"] = (
+        Annotated[int, Strict(), Field(ge=1, le=2_147_483_647)] | None,
+        Field(
+            default=None,
+            description="The version you last read, instead of an If-Match header; one is required.",
+        ),
+    )
     model: type[BaseModel] = create_model(
         name, __base__=Body, __doc__=f"Partial change: {create.__doc__ or ''}", **fields
     )

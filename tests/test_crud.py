@@ -175,6 +175,8 @@ async def test_unknown_and_read_only_fields_are_refused(
     for field in ["colour", "id", "version", "created_at", "updated_at", "district", "search_text"]:
         posted = await client.post(f"{API}/{path}", json={**valid_body(path, at, 2), field: 5})
         assert_invalid(posted, field)
+        if field == "version":
+            continue  # in a PATCH body, `version` is the version being changed (instead of If-Match)
         patched = await client.patch(f"{API}/{path}/{record['id']}", json={field: 5})
         assert_invalid(patched, field)
     assert await snapshot(db) == before

@@ -385,7 +385,8 @@ async def test_a_refused_write_in_its_own_transaction_bumps_nothing(committed_ur
         other = await f.cooperative(client, district["id"], "HTX B", registration_code="2700000102")
         start = await committed_versions(committed_url)
         clash = await client.patch(
-            f"/api/v1/cooperatives/{other['id']}", json={"registration_code": "2700000101"}
+            f"/api/v1/cooperatives/{other['id']}",
+            json={"registration_code": "2700000101", "version": other["version"]},
         )
         assert clash.status_code == 409, clash.text
         assert await committed_versions(committed_url) == start

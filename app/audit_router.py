@@ -1,0 +1,124 @@
+"""Reading the audit trail: the whole trail for administrators, one record's history for staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Admin, Editor
+from app.db import get_session
+from app.errors import error_responses
+from app.models import BIGINT_MAX, AuditEvent
+from app.pagination import MAX_LIMIT, MAX_OFFSET, link_header
+from app.schemas import AnyOf
+from app.types import QText
+
+router = APIRouter(prefix="/api/v1", tags=["audit trail"])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+RESOURCES = ["admin-units", "villages", "village-figures", "cooperatives", "programmes", "trade-fairs"]
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_kind: str = Field(description="account or api_key")
+    actor_id: int
+    actor_name: str
+    client_addr: str | None
+    action: str = Field(description="create, update or delete")
+    resource: str
+    record_id: int
+    changes: dict[str, Any] = Field(description="Changed fields as {field: [old, new]}.")
+    request_id: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resource: AnyOf[QText] | None = None
+    record_id: Annotated[int, Field(ge=1, le=BIGINT_MAX)] | None = None
+    actor: QText | None = Field(default=None, description="An account's username or a key's name.")
+    action: AnyOf[QText] | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 50
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+
+
+async def _page(
+    session: AsyncSession, where: list[ColumnElement[bool]], limit: int, offset: int
+) -> AuditPage:
+    query: Select[Any] = select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
+    events = (await session.scalars(query.limit(limit).offset(offset))).all()
+    total = await session.scalar(select(func.count()).select_from(AuditEvent).where(*where)) or 0
+    return AuditPage(
+        items=[AuditEventRead.model_validate(e) for e in events], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/audit",
+    operation_id="list_audit_events",
+    summary="The audit trail, newest first (administrators)",
+    response_model=AuditPage,
+    responses=error_responses(401, 403, 422),
+)
+async def audit_trail(
+    request: Request, response: Response, session: Session, _: Admin, params: Annotated[AuditQuery, Query()]
+) -> AuditPage:
+    where: list[ColumnElement[bool]] = []
+    if params.resource:
+        where.append(AuditEvent.resource.in_(params.resource))
+    if params.record_id is not None:
+        where.append(AuditEvent.record_id == params.record_id)
+    if params.actor is not None:
+        where.append(AuditEvent.actor_name == params.actor)
+    if params.action:
+        where.append(AuditEvent.action.in_(params.action))
+    if params.at_from is not None:
+        where.append(AuditEvent.at >= params.at_from)
+    if params.at_to is not None:
+        where.append(AuditEvent.at <= params.at_to)
+    page = await _page(session, where, params.limit, params.offset)
+    response.headers["Link"] = link_header(
+        request.url, total=page.total, limit=page.limit, offset=page.offset
+    )
+    return page
+
+
+def _history_route(resource: str) -> None:
+    @router.get(
+        f"/{resource}/{{record_id}}/history",
+        operation_id=f"history_{resource.replace('-', '_')}",
+        summary=f"Every change of one of the {resource}, newest first (staff)",
+        tags=[resource.replace("-", " ")],
+        response_model=AuditPage,
+        responses=error_responses(401, 403, 422),
+    )
+    async def history(
+        session: Session,
+        _: Editor,
+        record_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> AuditPage:
+        where = [AuditEvent.resource == resource, AuditEvent.record_id == record_id]
+        return await _page(session, where, limit, offset)
+
+
+for _resource in RESOURCES:
+    _history_route(_resource)
