@@ -43,6 +43,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # Set by app.auth when the request's credential was checked (writes, admin).
