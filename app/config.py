@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
-    statement_timeout_ms: int = Field(default=5000, ge=0)
+    statement_timeout_ms: int = Field(default=5000, ge=0, description="Limit of one query (reads, writes).")
+    stats_statement_timeout_ms: int = Field(
+        default=30000, ge=0, description="Limit of a statistics aggregate, which scans whole tables."
+    )
     idle_in_transaction_timeout_ms: int = Field(default=30000, ge=0)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")

@@ -23,6 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.responses import Response
 
+from app.config import get_settings
+
 # Part of every ETag: bump it when the statistics' definitions or layout change.
 FORMAT = "stats-v1"
 MEMORY_ENTRIES = 512
@@ -135,6 +137,9 @@ async def cached_json(
     elif not refresh and row.body is not None:
         body, source = bytes(row.body), "shared"
     if body is None:
+        # Aggregates scan whole tables: they get a longer limit than single-record queries.
+        limit_ms = get_settings().stats_statement_timeout_ms
+        await session.execute(text(f"SET LOCAL statement_timeout = {int(limit_ms)}"))
         body = await compute()
         try:
             async with session.begin_nested():
