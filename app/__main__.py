@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command in ("users", "keys"):
                 from app.auth.cli import run
 
+                # Keep the output to the command's own lines (scripts read the key from it).
+                logging.getLogger("alembic").setLevel(logging.WARNING)
                 migrate(url)
                 return asyncio.run(run(url, args))
             else:

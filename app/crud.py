@@ -200,16 +200,15 @@ class PreconditionRequired(AppError):
     status, slug = 428, "precondition-required"
 
 
-def check_version(res: Resource[Any], record: Record, expected: int | None) -> None:
+def check_version(res: Resource[Any], record: Record, expected: int | None, *, body: bool = True) -> None:
     """428 when the client did not say which version it changes; 412, naming the current
     version, when its copy is not the latest."""
     if expected is None:
+        alternative = " or `version` in the body" if body else ""
         raise PreconditionRequired(
             f"say which version of {res.singular} {record.id} you are changing: send If-Match with "
-            f'its ETag (now "{record.version}") or `version` in the body',
-            errors=[
-                FieldError(field="If-Match", message="required, or `version` in the body", location="header")
-            ],
+            f'its ETag (now "{record.version}"){alternative}',
+            errors=[FieldError(field="If-Match", message="required" + alternative, location="header")],
             extra={"current_version": record.version},
         )
     if expected != record.version:
@@ -271,7 +270,7 @@ async def delete_record(
 ) -> None:
     """Delete the version the client saw, or refuse with 409 naming what still refers to it."""
     record = await get_record(session, res, record_id, for_update=True)
-    check_version(res, record, expected_version)
+    check_version(res, record, expected_version, body=False)
     refs = await referrers(session, _table(res.model), record_id)
     if refs:
         listed = "; ".join(
