@@ -16,7 +16,7 @@ from app.errors import error_responses
 from app.models import BIGINT_MAX, AuditEvent
 from app.pagination import MAX_LIMIT, MAX_OFFSET, link_header
 from app.schemas import AnyOf
-from app.types import QText
+from app.types import QDateTime, QText
 
 router = APIRouter(prefix="/api/v1", tags=["audit trail"])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -53,8 +53,8 @@ class AuditQuery(BaseModel):
     record_id: Annotated[int, Field(ge=1, le=BIGINT_MAX)] | None = None
     actor: QText | None = Field(default=None, description="An account's username or a key's name.")
     action: AnyOf[QText] | None = None
-    at_from: datetime | None = None
-    at_to: datetime | None = None
+    at_from: QDateTime | None = None
+    at_to: QDateTime | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 50
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
 

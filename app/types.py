@@ -7,7 +7,7 @@ is a whole number of đồng that fits BIGINT, counts fit INTEGER, and text is N
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
@@ -26,6 +26,18 @@ def iso_date(value: object) -> object:
         raise ValueError("must be a date written YYYY-MM-DD")
     return value
 
+
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def iso_datetime(value: object) -> object:
+    """Moments are ISO 8601 text (2026-01-31T08:00:00+07:00, or a date): no timestamps."""
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        return value
+    raise ValueError("must be a date or date-time written YYYY-MM-DDTHH:MM:SS±HH:MM")
+
+
+QDateTime = Annotated[datetime, BeforeValidator(iso_datetime)]
 
 # PostgreSQL text cannot hold NUL; saying so in the schema tells clients (and fuzzers) up front.
 NO_NUL = r"^[^\x00]*$"

@@ -16,7 +16,7 @@ from app.auth.principal import Admin, Principal, Unauthenticated, require
 from app.config import get_settings
 from app.db import get_session
 from app.enums import Role
-from app.errors import error_responses, problem
+from app.errors import Conflict, error_responses, problem
 from app.models import AccessToken, ApiKey, StaffAccount
 from app.types import Name
 
@@ -84,14 +84,16 @@ class KeyCreated(KeyRead):
     operation_id="sign_in",
     summary="Sign in: exchange a username and password for a bearer token",
     response_model=TokenResponse,
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(400, 401, 422, 429),
 )
 async def sign_in(
     request: Request,
     session: Session,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
+    response: Response,
 ) -> Any:
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1: a token response is never stored
     settings = get_settings()
     client = request.client.host if request.client else "unknown"
     keys = [f"user:{username.lower()}", f"addr:{client}"]
@@ -137,7 +139,12 @@ async def sign_out(session: Session, principal: Anyone) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/auth/me", operation_id="who_am_i", summary="The caller's identity and role")
+@router.get(
+    "/auth/me",
+    operation_id="who_am_i",
+    summary="The caller's identity and role",
+    responses=error_responses(401, 403),
+)
 async def me(principal: Anyone) -> dict[str, Any]:
     return {"kind": principal.kind, "id": principal.id, "name": principal.name, "role": principal.role}
 
@@ -160,7 +167,7 @@ async def list_accounts(session: Session, _: Admin) -> Any:
     status_code=201,
     summary="Create a staff account",
     response_model=AccountRead,
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(400, 401, 403, 409, 422),
 )
 async def create_account(session: Session, _: Admin, body: AccountCreate) -> Any:
     account = await service.create_account(
@@ -174,12 +181,15 @@ async def create_account(session: Session, _: Admin, body: AccountCreate) -> Any
     operation_id="change_account",
     summary="Change an account's role or disable it (its tokens stop working at once)",
     response_model=AccountRead,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def change_account(
-    session: Session, _: Admin, username: Annotated[str, Path(max_length=64)], body: AccountChange
+    session: Session, principal: Admin, username: Annotated[str, Path(max_length=64)], body: AccountChange
 ) -> Any:
     account = await service.find_account(session, username)
+    demoting = body.role is not None and body.role != Role.admin
+    if principal.kind == "account" and principal.id == account.id and (demoting or body.is_active is False):
+        raise Conflict("an administrator cannot disable or demote the account they are signed in with")
     account = await service.change_account(session, account, role=body.role, active=body.is_active)
     return service.account_view(account)
 
@@ -202,7 +212,7 @@ async def list_keys(session: Session, _: Admin) -> Any:
     status_code=201,
     summary="Create an API key; the response shows it once",
     response_model=KeyCreated,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(400, 401, 403, 422),
 )
 async def create_key(session: Session, principal: Admin, body: KeyCreate) -> Any:
     key, secret = await service.create_key(session, body.name, body.role, principal.name)
@@ -214,7 +224,11 @@ async def create_key(session: Session, principal: Admin, body: KeyCreate) -> Any
     operation_id="revoke_key",
     summary="Revoke an API key",
     response_model=KeyRead,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
-async def revoke_key(session: Session, _: Admin, key_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> Any:
+async def revoke_key(
+    session: Session, principal: Admin, key_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> Any:
+    if principal.kind == "api_key" and principal.id == key_id:
+        raise Conflict("a key cannot revoke itself; use another administrator's credential")
     return service.key_view(await service.revoke_key(session, key_id))
