@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.responses import Response
 
 from app.enums import PUBLISHED
-from app.errors import error_responses
+from app.errors import error_responses, problem
 
 router = APIRouter()
 
@@ -60,9 +61,10 @@ async def health() -> Health:
     tags=["meta"],
     operation_id="ready",
     summary="The database answers and its schema is at the latest migration",
-    responses={503: {"model": Ready, "description": "Not ready"}},
+    response_model=Ready,
+    responses={503: {"description": "Not ready (a problem, with the fields of Ready as extensions)"}},
 )
-async def ready(request: Request) -> JSONResponse:
+async def ready(request: Request) -> Response:
     engine: AsyncEngine = request.app.state.engine
     expected: str | None = request.app.state.migration_head
     current: str | None = None
@@ -79,7 +81,18 @@ async def ready(request: Request) -> JSONResponse:
         migration=current,
         expected_migration=expected,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
+    if is_ready:
+        return JSONResponse(body.model_dump())
+    # Not ready is an error like any other: a problem, with the details as extension members.
+    return problem(
+        503,
+        "not ready: "
+        + ("the database is unreachable or not migrated" if database != "ok" else "migrations pending"),
+        instance=request.url.path,
+        slug="service-unavailable",
+        extra=body.model_dump(exclude={"status"}),  # `status` is the problem's own member
+        headers={"Retry-After": "1"},
+    )
 
 
 __all__ = ["error_responses", "router"]
