@@ -18,7 +18,7 @@ from app.db import get_session
 from app.enums import Role
 from app.errors import Conflict, error_responses, problem
 from app.models import AccessToken, ApiKey, StaffAccount
-from app.types import Name
+from app.types import Flag, Name
 
 router = APIRouter(prefix="/api/v1", tags=["staff and keys"])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -46,7 +46,7 @@ class AccountChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: Flag | None = None
 
 
 class AccountRead(BaseModel):
