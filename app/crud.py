@@ -250,6 +250,9 @@ async def update_record(
             ],
         ) from None
     patch = {k: validated[k] for k in patch}
+    # An embedded list sent back unchanged is not a change: replacing it would bump the version
+    # with nothing to record.
+    patch = {k: v for k, v in patch.items() if not (k in res.children and _same_lines(before[k], v))}
     await _check_references(session, res, patch)
     for name in patch.keys() & res.children.keys():
         # Delete the old lines first so that a line kept in the new list cannot collide with itself.
@@ -302,6 +305,10 @@ def current_values(res: Resource[Any], record: Record) -> dict[str, Any]:
         else:
             values[name] = getattr(record, name)
     return values
+
+
+def _same_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> bool:
+    return diff({"lines": before}, {"lines": after}) == {}
 
 
 def _child_fields(res: Resource[Any], name: str) -> list[str]:

@@ -56,6 +56,8 @@ async def change_account(
         account.is_active = active
         await revoke_tokens(session, account.id)
     await session.flush()
+    # The UPDATE expired the server-set updated_at; load it now, not lazily (no IO outside await).
+    await session.refresh(account)
     return account
 
 
