@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,11 +16,12 @@ from app.errors import error_responses
 from app.models import BIGINT_MAX, AuditEvent
 from app.pagination import MAX_LIMIT, MAX_OFFSET, link_header
 from app.schemas import AnyOf
-from app.types import QDateTime, QText
+from app.types import QDateTime, QText, WholeNumber
 
 router = APIRouter(prefix="/api/v1", tags=["audit trail"])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RESOURCES = ["admin-units", "villages", "village-figures", "cooperatives", "programmes", "trade-fairs"]
+RESOURCE_PATHS = tuple(RESOURCES)
 
 
 class AuditEventRead(BaseModel):
@@ -49,14 +50,14 @@ class AuditPage(BaseModel):
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    resource: AnyOf[QText] | None = None
-    record_id: Annotated[int, Field(ge=1, le=BIGINT_MAX)] | None = None
+    resource: AnyOf[Literal[RESOURCE_PATHS]] | None = None  # type: ignore[valid-type]
+    record_id: Annotated[int, WholeNumber, Field(ge=1, le=BIGINT_MAX)] | None = None
     actor: QText | None = Field(default=None, description="An account's username or a key's name.")
-    action: AnyOf[QText] | None = None
+    action: AnyOf[Literal["create", "update", "delete"]] | None = None
     at_from: QDateTime | None = None
     at_to: QDateTime | None = None
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 50
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: Annotated[int, WholeNumber, Field(ge=1, le=MAX_LIMIT)] = 50
+    offset: Annotated[int, WholeNumber, Field(ge=0, le=MAX_OFFSET)] = 0
 
 
 async def _page(
@@ -112,9 +113,9 @@ def _history_route(resource: str) -> None:
     async def history(
         session: Session,
         _: Editor,
-        record_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        record_id: Annotated[int, WholeNumber, Path(ge=1, le=BIGINT_MAX)],
+        limit: Annotated[int, WholeNumber, Query(ge=1, le=MAX_LIMIT)] = 50,
+        offset: Annotated[int, WholeNumber, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> AuditPage:
         where = [AuditEvent.resource == resource, AuditEvent.record_id == record_id]
         return await _page(session, where, limit, offset)

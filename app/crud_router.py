@@ -20,6 +20,7 @@ from app.errors import FieldError, InvalidInput, NotFound, error_responses
 from app.models import BIGINT_MAX
 from app.pagination import ListParams, Page, link_header
 from app.stats.cache import etag_matches
+from app.types import WholeNumber
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 IdempotencyKey = Annotated[
@@ -42,7 +43,7 @@ IfMatch = Annotated[
 ]
 ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
 JSON = "application/json"
-RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id.")]
+RecordId = Annotated[int, WholeNumber, Path(ge=1, le=BIGINT_MAX, description="The record's id.")]
 
 
 def _with_sort_pattern(res: Resource[Any]) -> type[ListParams]:

@@ -65,12 +65,25 @@ Latitude = Annotated[float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False)]
 Day = Annotated[date, BeforeValidator(iso_date), Field(ge=date(YEAR_MIN, 1, 1), le=date(YEAR_MAX, 12, 31))]
 
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
+def whole_number(value: object) -> object:
+    """Query and path numbers are written as whole numbers: "12", not "12.0" or "1e1"."""
+    if isinstance(value, str) and not _WHOLE.fullmatch(value.strip()):
+        raise ValueError("must be a whole number")
+    return value
+
+
+WholeNumber = BeforeValidator(whole_number)
+
 # Query-string variants: the value arrives as text, so no Strict(), but the same bounds.
-QId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
-QCount = Annotated[int, Field(ge=0, le=INT_MAX)]
-QVnd = Annotated[int, Field(ge=0, le=BIGINT_MAX)]
-QYear = Annotated[int, Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX)]
+QId = Annotated[int, WholeNumber, Field(ge=1, le=BIGINT_MAX)]
+QCount = Annotated[int, WholeNumber, Field(ge=0, le=INT_MAX)]
+QVnd = Annotated[int, WholeNumber, Field(ge=0, le=BIGINT_MAX)]
+QYear = Annotated[int, WholeNumber, Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX)]
 QDay = Annotated[date, BeforeValidator(iso_date)]
 # Blank search text means no search, rather than an error.
 SearchQuery = Annotated[str, _text(200), AfterValidator(nfc)]
 QText = Annotated[str, _text(300, strip=False), AfterValidator(nfc)]
+QReportYear = Annotated[int, WholeNumber, Field(ge=YEAR_MIN, le=YEAR_MAX)]

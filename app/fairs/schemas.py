@@ -10,7 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.enums import FairKind
 from app.pagination import FilterParams
 from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.types import Count, Country, Day, Id, Name, QCount, QDay, QId, QText, QVnd, ShortText, Vnd
+from app.types import (
+    Count,
+    Country,
+    Day,
+    Id,
+    Name,
+    QCount,
+    QDay,
+    QId,
+    QReportYear,
+    QText,
+    QVnd,
+    ShortText,
+    Vnd,
+)
 
 
 class Participant(Body):
@@ -99,7 +113,7 @@ class TradeFairRead(RecordRead):
     participants: list[ParticipantRead]
 
 
-Year = Annotated[int, Field(ge=1900, le=2100)]
+Year = QReportYear
 
 
 class TradeFairQuery(FilterParams):

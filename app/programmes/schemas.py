@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.enums import ACTIVITIES_BY_KIND, FundingSource, ProgrammeActivity, ProgrammeKind, ProgrammeStatus
 from app.pagination import FilterParams
 from app.schemas import AnyOf, Body, RecordRead, partial_model
-from app.types import Id, LongText, Name, QId, ShortText, Vnd, Year
+from app.types import Id, LongText, Name, QId, QReportYear, ShortText, Vnd, Year
 
 
 class FundingLine(Body):
@@ -98,9 +96,9 @@ class ProgrammeQuery(FilterParams):
     kind: AnyOf[ProgrammeKind] | None = None
     activity: AnyOf[ProgrammeActivity] | None = None
     status: AnyOf[ProgrammeStatus] | None = None
-    year: AnyOf[Annotated[int, Field(ge=1900, le=2100)]] | None = None
-    year_from: Annotated[int, Field(ge=1900, le=2100)] | None = None
-    year_to: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    year: AnyOf[QReportYear] | None = None
+    year_from: QReportYear | None = None
+    year_to: QReportYear | None = None
     funding_source: AnyOf[FundingSource] | None = Field(
         default=None, description="Programmes with a funding line from one of these sources."
     )

@@ -15,7 +15,6 @@ from starlette.responses import Response
 
 from app.db import get_session
 from app.errors import FieldError, InvalidInput, error_responses
-from app.models import YEAR_MAX, YEAR_MIN
 from app.pagination import FilterParams
 from app.schemas import AnyOf
 from app.stats.cache import cached_json
@@ -32,10 +31,11 @@ from app.stats.queries import (
 )
 from app.stats.schemas import GroupedStats, Overview
 from app.stats.specs import ALL_STATS
+from app.types import QReportYear
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-YearParam = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+YearParam = QReportYear
 
 
 class OverviewQuery(BaseModel):

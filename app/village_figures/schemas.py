@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import Field
 
 from app.enums import CraftGroup, FigureQualifier
 from app.pagination import FilterParams
 from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.types import Count, Id, QCount, QId, QVnd, Vnd, Year
+from app.types import Count, Id, QCount, QId, QReportYear, QVnd, Vnd, Year
 
 
 class VillageFigureCreate(Body):
@@ -48,9 +46,9 @@ class VillageFigureQuery(FilterParams):
     district_id: AnyOf[QId] | None = Field(default=None, description="The village's district.")
     craft_group: AnyOf[CraftGroup] | None = Field(default=None, description="The village's craft group.")
     qualifier: AnyOf[FigureQualifier] | None = None
-    year: AnyOf[Annotated[int, Field(ge=1900, le=2100)]] | None = None
-    year_from: Annotated[int, Field(ge=1900, le=2100)] | None = None
-    year_to: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    year: AnyOf[QReportYear] | None = None
+    year_from: QReportYear | None = None
+    year_to: QReportYear | None = None
     households_min: QCount | None = None
     households_max: QCount | None = None
     workers_min: QCount | None = None
