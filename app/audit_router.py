@@ -51,13 +51,13 @@ class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     resource: AnyOf[Literal[RESOURCE_PATHS]] | None = None  # type: ignore[valid-type]
-    record_id: Annotated[int, WholeNumber, Field(ge=1, le=BIGINT_MAX)] | None = None
+    record_id: Annotated[int, Field(ge=1, le=BIGINT_MAX), WholeNumber] | None = None
     actor: QText | None = Field(default=None, description="An account's username or a key's name.")
     action: AnyOf[Literal["create", "update", "delete"]] | None = None
     at_from: QDateTime | None = None
     at_to: QDateTime | None = None
-    limit: Annotated[int, WholeNumber, Field(ge=1, le=MAX_LIMIT)] = 50
-    offset: Annotated[int, WholeNumber, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), WholeNumber] = 50
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET), WholeNumber] = 0
 
 
 async def _page(
@@ -113,9 +113,9 @@ def _history_route(resource: str) -> None:
     async def history(
         session: Session,
         _: Editor,
-        record_id: Annotated[int, WholeNumber, Path(ge=1, le=BIGINT_MAX)],
-        limit: Annotated[int, WholeNumber, Query(ge=1, le=MAX_LIMIT)] = 50,
-        offset: Annotated[int, WholeNumber, Query(ge=0, le=MAX_OFFSET)] = 0,
+        record_id: Annotated[int, Path(ge=1, le=BIGINT_MAX), WholeNumber],
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT), WholeNumber] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET), WholeNumber] = 0,
     ) -> AuditPage:
         where = [AuditEvent.resource == resource, AuditEvent.record_id == record_id]
         return await _page(session, where, limit, offset)

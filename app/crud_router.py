@@ -43,7 +43,7 @@ IfMatch = Annotated[
 ]
 ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
 JSON = "application/json"
-RecordId = Annotated[int, WholeNumber, Path(ge=1, le=BIGINT_MAX, description="The record's id.")]
+RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id."), WholeNumber]
 
 
 def _with_sort_pattern(res: Resource[Any]) -> type[ListParams]:

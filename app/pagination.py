@@ -41,8 +41,8 @@ class FilterParams(BaseModel):
 class ListParams(FilterParams):
     """Paging and ordering, besides the filters."""
 
-    limit: Annotated[int, WholeNumber, Field(ge=1, le=MAX_LIMIT, description="Page size (1 to 500).")] = 50
-    offset: Annotated[int, WholeNumber, Field(ge=0, le=MAX_OFFSET, description="Records to skip.")] = 0
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1 to 500)."), WholeNumber] = 50
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Records to skip."), WholeNumber] = 0
     sort: Annotated[
         str | None,
         Field(

@@ -78,12 +78,12 @@ def whole_number(value: object) -> object:
 WholeNumber = BeforeValidator(whole_number)
 
 # Query-string variants: the value arrives as text, so no Strict(), but the same bounds.
-QId = Annotated[int, WholeNumber, Field(ge=1, le=BIGINT_MAX)]
-QCount = Annotated[int, WholeNumber, Field(ge=0, le=INT_MAX)]
-QVnd = Annotated[int, WholeNumber, Field(ge=0, le=BIGINT_MAX)]
-QYear = Annotated[int, WholeNumber, Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX)]
+QId = Annotated[int, Field(ge=1, le=BIGINT_MAX), WholeNumber]
+QCount = Annotated[int, Field(ge=0, le=INT_MAX), WholeNumber]
+QVnd = Annotated[int, Field(ge=0, le=BIGINT_MAX), WholeNumber]
+QYear = Annotated[int, Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX), WholeNumber]
 QDay = Annotated[date, BeforeValidator(iso_date)]
 # Blank search text means no search, rather than an error.
 SearchQuery = Annotated[str, _text(200), AfterValidator(nfc)]
 QText = Annotated[str, _text(300, strip=False), AfterValidator(nfc)]
-QReportYear = Annotated[int, WholeNumber, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+QReportYear = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX), WholeNumber]

@@ -227,7 +227,7 @@ async def create_key(session: Session, principal: Admin, body: KeyCreate) -> Any
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def revoke_key(
-    session: Session, principal: Admin, key_id: Annotated[int, WholeNumber, Path(ge=1, le=2**63 - 1)]
+    session: Session, principal: Admin, key_id: Annotated[int, Path(ge=1, le=2**63 - 1), WholeNumber]
 ) -> Any:
     if principal.kind == "api_key" and principal.id == key_id:
         raise Conflict("a key cannot revoke itself; use another administrator's credential")
