@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,18 +65,33 @@ def seed(url: str, *, only_if_empty: bool) -> None:
 def serve(settings: Settings, url: str) -> None:
     import uvicorn
 
+    from app.observability import log_config
+
     # Worker processes read the URL from the environment, embedded server included.
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        proxy_headers=False,
-    )
+    metrics_dir = None
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here; /metrics, answered by any of them, sums them all.
+        metrics_dir = tempfile.mkdtemp(prefix="craftvillage-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            log_config=log_config(settings.log_level),
+            access_log=False,  # the service writes its own, in JSON, with the request id
+            proxy_headers=False,
+            # SIGTERM: stop accepting, let requests in flight finish (up to this long), then exit.
+            timeout_graceful_shutdown=settings.shutdown_timeout_s,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -104,9 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     add_commands(commands)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = get_settings()
+    from app.observability import log_config
+
+    logging.config.dictConfig(log_config(settings.log_level))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         with database(settings) as url:
             if args.command == "migrate":

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     data_dir: Path = Path(".data")
     log_level: str = "info"
+    access_log: bool = Field(default=True, description="One JSON line per request on stderr.")
+    shutdown_timeout_s: int = Field(
+        default=30, ge=1, description="On SIGTERM, how long requests in flight may take to finish."
+    )
 
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
@@ -37,7 +41,18 @@ class Settings(BaseSettings):
     stats_statement_timeout_ms: int = Field(
         default=30000, ge=0, description="Limit of a statistics aggregate, which scans whole tables."
     )
-    idle_in_transaction_timeout_ms: int = Field(default=30000, ge=0)
+    idle_in_transaction_timeout_ms: int = Field(
+        default=30000, ge=0, description="A backstop: the server ends a session idle in a transaction."
+    )
+    db_connect_timeout_s: float = Field(
+        default=3.0, gt=0, description="Limit on opening a database connection; past it, a 503."
+    )
+    stats_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Aggregates computed at once per process; more wait, holding no connection.",
+    )
+    stats_work_mem_mb: int = Field(default=64, ge=1, le=2048, description="work_mem of an aggregate query.")
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")
     cors_origins: list[str] = Field(

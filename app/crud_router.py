@@ -111,7 +111,7 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
 
 def actor_of(request: Request, principal: Principal) -> Actor:
     return Actor(
-        principal, request.client.host if request.client else None, request.headers.get("x-request-id")
+        principal, request.client.host if request.client else None, getattr(request.state, "request_id", None)
     )
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import Request
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app import versioning
@@ -13,23 +16,44 @@ from app.config import Settings, async_url
 versioning.install()  # every write through a session bumps its tables' data versions
 
 
+def client_timeout_s(settings: Settings) -> float:
+    """How long the client waits for any answer of the server: past the longest statement
+    timeout, so it fires only when the server cannot answer at all (a stopped backend, a network
+    that drops everything), never before the server's own limit."""
+    longest = max(settings.statement_timeout_ms, settings.stats_statement_timeout_ms) / 1000
+    return (longest or 300.0) + 2.0
+
+
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
-    """An asyncpg engine with bounded pool and server-side timeouts on every connection."""
-    return create_async_engine(
+    """An asyncpg engine with a bounded pool, server-side timeouts on every connection, a limit
+    on opening one, and a client-side backstop for a server that does not answer at all."""
+    engine = create_async_engine(
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_s,
-        pool_pre_ping=False,
+        pool_pre_ping=False,  # a round trip per request; checked_out() below costs nothing
         connect_args={
+            "timeout": settings.db_connect_timeout_s,
+            "command_timeout": client_timeout_s(settings),
             "server_settings": {
                 "application_name": "craftvillage",
                 "timezone": "UTC",  # timestamps in JSON rendered by PostgreSQL read +00:00
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
-            }
+            },
         },
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection the server closed while it sat idle (a restart, pg_terminate_backend)
+    is noticed by asyncpg's protocol as soon as the socket closes: the pool then replaces it
+    instead of handing it to a request that would fail on it."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise sa_exc.DisconnectionError("the server closed this pooled connection")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.middleware import BodyTooLarge
+from app.observability import DB_ERRORS
 
 log = logging.getLogger("app.errors")
 
@@ -82,6 +83,19 @@ class InvalidInput(AppError):
 
 class Unavailable(AppError):
     status, slug = 503, "service-unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached, or dropped the connection (a restart, a terminated
+    session): nothing of the request was committed unless its answer says so."""
+
+    slug = "database-unavailable"
+
+
+class TimedOut(AppError):
+    """A query ran past its statement timeout, or the database did not answer in time."""
+
+    status, slug = 504, "timeout"
 
 
 def problem(
@@ -163,13 +177,13 @@ def classify_sqlstate(sqlstate: str | None, constraint: str | None) -> AppError:
     if state.startswith("22"):
         return InvalidInput("a value is out of range or malformed for the database")
     if state in {"57014"}:
-        return Unavailable("the query took longer than the statement timeout", headers={"Retry-After": "1"})
+        return TimedOut("the query took longer than the statement timeout", headers={"Retry-After": "1"})
     if state in {"40001", "40P01"}:
         return Conflict("the change collided with a concurrent change; retry it")
-    return Unavailable("the database is unavailable", headers={"Retry-After": "1"})
+    return DatabaseUnavailable("the database is unavailable", headers={"Retry-After": "1"})
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI) -> None:  # noqa: PLR0915 - one handler per error kind
     """Render every error the app can raise as problem+json."""
 
     async def app_error(request: Request, error: Exception) -> Response:
@@ -225,25 +239,31 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, sa_exc.DBAPIError)
         mapped = classify_db_error(error)
         if mapped.status >= 500:
+            DB_ERRORS.labels(mapped.slug or "unavailable").inc()
             log.warning("database error on %s %s: %r", request.method, request.url.path, error.orig)
         return await app_error(request, mapped)
 
     async def driver_error(request: Request, error: Exception) -> Response:
         # Reads run on the raw asyncpg connection, so its errors arrive unwrapped.
+        mapped: AppError
         if isinstance(error, asyncpg.PostgresError):
             mapped = classify_sqlstate(error.sqlstate, getattr(error, "constraint_name", None))
+        elif isinstance(error, TimeoutError):  # asyncpg's command timeout: no answer at all
+            mapped = TimedOut("the database did not answer in time", headers={"Retry-After": "1"})
         else:
-            mapped = Unavailable("the database is unavailable", headers={"Retry-After": "1"})
+            mapped = DatabaseUnavailable("the database is unavailable", headers={"Retry-After": "1"})
         if mapped.status >= 500:
+            DB_ERRORS.labels(mapped.slug or "unavailable").inc()
             log.warning("database error on %s %s: %r", request.method, request.url.path, error)
         return await app_error(request, mapped)
 
     async def pool_timeout(request: Request, error: Exception) -> Response:
+        DB_ERRORS.labels("pool-timeout").inc()
         return problem(
             503,
             "no database connection became free in time",
             instance=request.url.path,
-            slug="service-unavailable",
+            slug="pool-exhausted",
             headers={"Retry-After": "1"},
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,9 +24,10 @@ from app.db import make_engine, make_sessionmaker
 from app.errors import PROBLEM_JSON, Problem, install_error_handlers
 from app.fairs.resource import TRADE_FAIRS
 from app.meta.router import router as meta_router
-from app.middleware import BodyLimit, HeadAsGet, SecurityHeaders
+from app.middleware import Edge
+from app.observability import POOL_SIZE, process_exited
 from app.programmes.resource import PROGRAMMES
-from app.stats.cache import Memory
+from app.stats.cache import Gate, Memory
 from app.stats.router import router as stats_router
 from app.village_figures.resource import VILLAGE_FIGURES
 from app.villages.resource import VILLAGES
@@ -62,11 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.migration_head = migration_head()
-        app.state.stats_memory = Memory()
+        POOL_SIZE.set(settings.db_pool_size + settings.db_max_overflow)
         try:
             yield
         finally:
             await engine.dispose()
+            process_exited(os.getpid())
 
     app = FastAPI(
         title="Craft-village data service",
@@ -74,8 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.stats_memory = Memory()
+    app.state.stats_gate = Gate(
+        settings.stats_concurrency, settings.stats_statement_timeout_ms / 1000 or None
+    )
     install_error_handlers(app)
-    app.add_middleware(HeadAsGet)
     if settings.cors_origins:
         wildcard = "*" in settings.cors_origins
         app.add_middleware(
@@ -90,11 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "If-Match",
                 "If-None-Match",
                 "Idempotency-Key",
+                "X-Request-ID",
             ],
-            expose_headers=["ETag", "Location", "Link", "Retry-After", "X-Stats-Source"],
+            expose_headers=["ETag", "Location", "Link", "Retry-After", "X-Stats-Source", "X-Request-ID"],
         )
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    # Outermost: every answer (CORS refusals and 413s included) gets its request id and headers.
+    app.add_middleware(Edge, limit=settings.max_body_bytes, access_log=settings.access_log)
     app.include_router(meta_router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource), prefix="/api/v1")

@@ -2,88 +2,77 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-class HeadAsGet:
-    """HEAD is answered as GET without the body (RFC 9110 §9.3.2): same status and headers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_headers_only(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                if message.get("more_body", False):
-                    return
-                message = {"type": "http.response.body", "body": b"", "more_body": False}
-            await send(message)
-
-        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+from app.observability import IN_FLIGHT, REQUEST_ID, access_log, observe, request_id_from
 
 
-class SecurityHeaders:
-    """Headers every response carries; answers to authenticated requests are never stored."""
+class Edge:
+    """Everything done around each HTTP request, in one layer (each layer costs every request):
 
-    COMMON = (
+    * X-Request-ID: the client's when sensible, else a new one; on the response, in the logs.
+    * HEAD answered as GET without the body (RFC 9110 §9.3.2): same status and headers.
+    * Request bodies over `limit` bytes refused with a 413 problem: at once when Content-Length
+      says so, otherwise (chunked) as soon as the bytes read pass it; nothing processed.
+    * Security headers on every response; answers to authenticated requests never stored.
+    * Metrics (count and latency by route template and status) and a one-line JSON access log.
+    """
+
+    SECURITY = (
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"content-security-policy", b"frame-ancestors 'none'"),
         (b"referrer-policy", b"no-referrer"),
     )
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, access_log: bool = True) -> None:
         self.app = app
+        self.limit = limit
+        self.access_log = access_log
+        self._templates: dict[int, str] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        request_id = request_id_from(scope["headers"])
+        token = REQUEST_ID.set(request_id)
+        method = scope["method"]
+        head = method == "HEAD"
+        inner: Scope = {**scope, "method": "GET"} if head else scope
+        state = inner.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+        refused = False
+        seen = 0
 
-        async def add_headers(message: Message) -> None:
+        async def respond(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 # Set by app.auth when the request's credential was checked (writes, admin).
-                authenticated = "principal" in scope.get("state", {})
+                authenticated = "principal" in state
                 headers = [
                     (k, v)
                     for k, v in message.get("headers", [])
                     if k != b"cache-control" or not authenticated
                 ]
-                headers.extend(self.COMMON)
+                headers.extend(self.SECURITY)
+                headers.append((b"x-request-id", request_id.encode()))
                 if authenticated:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, add_headers)
-
-
-class BodyTooLarge(Exception):
-    """Raised while reading a request body past the limit (rendered as a 413 problem)."""
-
-
-class BodyLimit:
-    """Refuse request bodies over `limit` bytes: at once when Content-Length says so, otherwise
-    (chunked) as soon as the bytes read pass it. Either way a 413 problem, nothing processed."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                await self._refuse(scope, send)
-                return
-        seen = 0
-        refused = False
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            if not refused:
+                await send(message)
 
         async def counted() -> Message:
             nonlocal seen, refused
@@ -92,22 +81,66 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > self.limit and not refused:
                     # Answer now: the framework would turn the exception into a generic 400.
+                    await self._refuse(inner, respond)
                     refused = True
-                    await self._refuse(scope, send)
                     raise BodyTooLarge
             return message
 
-        async def unless_refused(message: Message) -> None:
-            if not refused:
-                await send(message)
+        IN_FLIGHT.inc()
+        try:
+            if self._declared_too_large(scope):
+                await self._refuse(inner, respond)
+            else:
+                await self.app(inner, counted, respond)
+        finally:
+            IN_FLIGHT.dec()
+            app = scope.get("app")
+            route = self._template(app, inner.get("route"))
+            engine = getattr(app.state, "engine", None) if app is not None else None
+            elapsed = observe(method, route, status, started, engine.pool if engine is not None else None)
+            if self.access_log:
+                client = scope.get("client")
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client": client[0] if client else None,
+                    },
+                )
+            REQUEST_ID.reset(token)
 
-        await self.app(scope, counted, unless_refused)
+    def _template(self, app: Any, route: Any) -> str:
+        """The matched route's full path template (a bounded set of metric labels), prefix of
+        its included router and all; "unmatched" when no route matched."""
+        if route is None:
+            return "unmatched"
+        found = self._templates.get(id(route))
+        if found is None and app is not None:
+            for context in iter_route_contexts(app.routes):
+                original = getattr(context, "original_route", context)
+                self._templates[id(original)] = context.path or "unmatched"
+            found = self._templates.setdefault(id(route), getattr(route, "path", "unmatched"))
+        return found or "unmatched"
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                return True
+        return False
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         from app.errors import problem
 
         response = problem(413, f"the request body is over {self.limit} bytes", instance=scope["path"])
         await response(scope, _no_receive, send)
+
+
+class BodyTooLarge(Exception):
+    """Raised while reading a request body past the limit (rendered as a 413 problem)."""
 
 
 async def _no_receive() -> Message:

@@ -46,6 +46,9 @@ class Call:
         return not BOOKKEEPING.search(self.sql)
 
 
+SET_LOCAL = re.compile(r"^\s*SET\s+LOCAL\s+(\w+)\s*(?:=|TO)\s*'?([^']*?)'?\s*$", re.IGNORECASE)
+
+
 @dataclass
 class Exchange:
     """One request through the in-process app: what it answered and what it sent to PostgreSQL."""
@@ -61,6 +64,14 @@ class Exchange:
     @property
     def data_calls(self) -> list[Call]:
         return [c for c in self.calls if c.is_data]
+
+    def local_settings(self) -> dict[str, str]:
+        """Settings the request set for its transaction (`SET LOCAL name = value`), apart from
+        the statement timeout (see statement_timeout_ms)."""
+        found = (SET_LOCAL.search(call.sql) for call in self.calls)
+        return {
+            m.group(1).lower(): m.group(2) for m in found if m and m.group(1).lower() != "statement_timeout"
+        }
 
     def statement_timeout_ms(self, session_default: int) -> int:
         """The limit the request's data statements ran under: the connection's, unless the
@@ -159,6 +170,7 @@ async def exchange(url: str, requests: list[tuple[str, dict[str, str]]]) -> dict
         "pool": {
             "size": service.db_pool_size + service.db_max_overflow,
             "timeout_s": service.db_pool_timeout_s,
+            "stats_concurrency": service.stats_concurrency,
         },
         "statement_timeout_ms": service.statement_timeout_ms,
     }

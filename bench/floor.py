@@ -14,6 +14,7 @@ transaction, no cache.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import date
@@ -58,7 +59,8 @@ class Floor:
         self.config = config
         self.dsn = dsn
         self.pool: asyncpg.Pool | None = None
-        self.pools: dict[int, asyncpg.Pool] = {}
+        self.pools: dict[tuple[tuple[str, str], ...], asyncpg.Pool] = {}
+        self.gate = asyncio.Semaphore(1)
         self.exact: dict[str, dict[str, Any]] = {}
         self.item: dict[str, Any] | None = None
         for scenario in config["scenarios"]:
@@ -70,28 +72,30 @@ class Floor:
                 self.exact[scenario["target"]] = scenario
 
     async def start(self) -> None:
-        """One pool per statement timeout the scenarios need (the service sets a longer one for
-        its statistics, SET LOCAL in its transaction): the floor's statements run under the same
-        limit without a transaction. One scenario runs at a time, so the pools' sizes add up to
-        no more concurrency than the service's."""
+        """One pool per set of session settings the scenarios need (the service sets a longer
+        statement timeout and more work_mem for its statistics, SET LOCAL in its transaction):
+        the floor's statements run under the same settings without a transaction. One scenario
+        runs at a time, so the pools' sizes add up to no more concurrency than the service's."""
         pool = self.config["pool"]
-        base = pool["server_settings"]
-        limits = {
-            s.get("statement_timeout_ms", int(base.get("statement_timeout", 0)))
-            for s in self.config["scenarios"]
-        }
-        for limit in sorted(limits):
-            self.pools[limit] = await asyncpg.create_pool(
-                self.dsn,
-                min_size=1,
-                max_size=pool["size"],
-                server_settings={**base, "statement_timeout": str(limit)},
-            )
+        for scenario in self.config["scenarios"]:
+            key = self.settings_key(scenario)
+            if key not in self.pools:
+                self.pools[key] = await asyncpg.create_pool(
+                    self.dsn, min_size=1, max_size=pool["size"], server_settings=dict(key)
+                )
         self.pool = next(iter(self.pools.values()))
+        # The service computes at most this many aggregates at once per process; the rest wait.
+        self.gate = asyncio.Semaphore(pool.get("stats_concurrency", pool["size"]))
+
+    def settings_key(self, scenario: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        base = dict(self.config["pool"]["server_settings"])
+        if "statement_timeout_ms" in scenario:
+            base["statement_timeout"] = str(scenario["statement_timeout_ms"])
+        base |= scenario.get("local_settings", {})
+        return tuple(sorted(base.items()))
 
     def pool_for(self, scenario: dict[str, Any]) -> asyncpg.Pool:
-        limit = scenario.get("statement_timeout_ms")
-        return self.pools.get(limit, self.pool) if limit is not None else self.pool  # type: ignore[return-value]
+        return self.pools[self.settings_key(scenario)]
 
     async def stop(self) -> None:
         for pool in self.pools.values():
@@ -105,9 +109,18 @@ class Floor:
                 return await self.get_item(int(tail))
         if scenario is None:
             return 404, b'{"detail":"not found"}'
-        async with self.pool_for(scenario).acquire(timeout=self.config["pool"]["timeout_s"]) as conn:
-            results = [await conn.fetch(s["sql"], *s["params"]) for s in scenario["statements"]]
         kind = scenario["kind"]
+        if kind in {"overview", "grouped"}:
+            try:
+                await asyncio.wait_for(self.gate.acquire(), scenario["statement_timeout_ms"] / 1000)
+            except TimeoutError:
+                return 503, b'{"detail":"busy"}'
+            try:
+                results = await self.fetch_all(scenario)
+            finally:
+                self.gate.release()
+        else:
+            results = await self.fetch_all(scenario)
         if kind == "list":
             rows = results[0]
             total_column = scenario["total_column"]
@@ -125,6 +138,10 @@ class Floor:
         else:  # pragma: no cover - run.py writes only these kinds
             return 500, b"{}"
         return 200, orjson.dumps(body, option=orjson.OPT_UTC_Z)
+
+    async def fetch_all(self, scenario: dict[str, Any]) -> list[list[asyncpg.Record]]:
+        async with self.pool_for(scenario).acquire(timeout=self.config["pool"]["timeout_s"]) as conn:
+            return [await conn.fetch(s["sql"], *s["params"]) for s in scenario["statements"]]
 
     async def get_item(self, record_id: int) -> tuple[int, bytes]:
         assert self.pool is not None and self.item is not None

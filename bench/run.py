@@ -434,6 +434,7 @@ def capture_floor_config(  # noqa: PLR0912
                 entry |= grouped_shape(s.target)
         first = by_target[s.target + str(item_a)] if s.kind == "item" else by_target[s.target]
         entry["statement_timeout_ms"] = limits[first.target]
+        entry["local_settings"] = first.local_settings()
         config["scenarios"].append(entry)
     asyncio.run(_row_shapes(db.dsn, config))
     captured = {
@@ -662,7 +663,7 @@ def pinned_settings() -> dict[str, str]:
 
     pinned = {}
     for name, info in Settings.model_fields.items():
-        if name.startswith("db_") or name.endswith("timeout_ms"):
+        if name.startswith(("db_", "stats_")) or name.endswith("timeout_ms"):
             pinned[name.upper()] = str(info.default)
     return pinned
 

@@ -195,7 +195,7 @@ async def snapshot(db: AsyncSession) -> dict[str, str]:
         for table in tables
     )
     rows = await db.execute(text(digests))
-    digest = {str(table): str(value) for table, value in rows.tuples()}
+    digest = {str(table): str(value) for table, value in rows}
     assert {"admin_unit", "village", "programme_funding", "trade_fair_participant"} <= digest.keys()
     return digest
 

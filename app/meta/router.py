@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from app.enums import PUBLISHED
 from app.errors import error_responses, problem
+from app.observability import POOL_IN_USE, metrics_body
 
 router = APIRouter()
 
@@ -49,6 +50,22 @@ def enum_table() -> dict[str, list[EnumValue]]:
 )
 async def enums() -> dict[str, list[EnumValue]]:
     return enum_table()
+
+
+@router.get(
+    "/metrics",
+    tags=["meta"],
+    operation_id="metrics",
+    summary="Prometheus metrics: requests by route and status, latency, pool use, database errors",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def metrics(request: Request) -> Response:
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        POOL_IN_USE.set(engine.pool.checkedout())
+    body, content_type = metrics_body()
+    return Response(body, media_type=content_type)
 
 
 @router.get("/health", tags=["meta"], operation_id="health", summary="The process answers")

@@ -11,19 +11,23 @@ per-process LRU. One round trip reads the tag and, only when this process lacks 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
+from sqlalchemy import Row, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.responses import Response
 
 from app.config import get_settings
+from app.errors import Unavailable
 
 # Part of every ETag: bump it when the statistics' definitions or layout change.
 FORMAT = "stats-v1"
@@ -108,6 +112,41 @@ async def _one_snapshot(session: AsyncSession) -> None:
     await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
+class Gate:
+    """At most `slots` aggregates computed at once by this process. Each one scans whole tables;
+    running more of them at once than there are cores only slows them all down, and they would
+    hold every pooled connection that single-record requests need. A request waiting for a slot
+    holds no connection; after `timeout` seconds it gets a 503."""
+
+    def __init__(self, slots: int, timeout: float | None) -> None:
+        self.slots = asyncio.Semaphore(slots)
+        self.timeout = timeout
+
+    def busy(self) -> bool:
+        return self.slots.locked()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        try:
+            await asyncio.wait_for(self.slots.acquire(), self.timeout)
+        except TimeoutError:
+            raise Unavailable(
+                "too many statistics are being computed; retry shortly", headers={"Retry-After": "5"}
+            ) from None
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+
+async def _lookup(
+    session: AsyncSession, depends_on: tuple[str, ...], key: str, known: Entry | None
+) -> Row[Any]:
+    await _one_snapshot(session)
+    params = {"depends_on": list(depends_on), "key": key, "known": known.tag if known else None}
+    return (await session.execute(_LOOKUP, params)).one()
+
+
 async def cached_json(
     request: Request,
     session: AsyncSession,
@@ -115,37 +154,48 @@ async def cached_json(
     compute: Callable[[], Awaitable[bytes]],
 ) -> Response:
     """The statistics response for this request: 304, cached body, or computed and stored."""
-    await _one_snapshot(session)
     memory: Memory = request.app.state.stats_memory
+    gate: Gate = request.app.state.stats_gate
     key = request_key(request)
     known = memory.get(key)
-    row = (
-        await session.execute(
-            _LOOKUP, {"depends_on": list(depends_on), "key": key, "known": known.tag if known else None}
+    row = await _lookup(session, depends_on, key, known)
+    if etag_matches(request.headers.get("if-none-match"), make_etag(key, row.tag)):
+        return Response(
+            status_code=304, headers={"ETag": make_etag(key, row.tag), "Cache-Control": "no-cache"}
         )
-    ).one()
-    tag: str = row.tag
-    etag = make_etag(key, tag)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
     refresh = "no-cache" in request.headers.get("cache-control", "").lower()
-    body: bytes | None = None
-    source = "computed"
-    if not refresh and known is not None and known.tag == tag:
-        body, source = known.body, "memory"
-    elif not refresh and row.body is not None:
-        body, source = bytes(row.body), "shared"
-    if body is None:
-        # Aggregates scan whole tables: they get a longer limit than single-record queries.
-        limit_ms = get_settings().stats_statement_timeout_ms
-        await session.execute(text(f"SET LOCAL statement_timeout = {int(limit_ms)}"))
+    if not refresh and known is not None and known.tag == row.tag:
+        return _answer(key, row.tag, known.body, "memory")
+    if not refresh and row.body is not None:
+        memory.put(key, Entry(row.tag, bytes(row.body)))
+        return _answer(key, row.tag, bytes(row.body), "shared")
+    if gate.busy():
+        # Give the connection back while waiting; then look again in a new snapshot (the data
+        # may have changed, or another request may have stored this very answer meanwhile).
+        await session.rollback()
+    async with gate.slot():
+        if not session.in_transaction():
+            row = await _lookup(session, depends_on, key, None)
+            if not refresh and row.body is not None:
+                memory.put(key, Entry(row.tag, bytes(row.body)))
+                return _answer(key, row.tag, bytes(row.body), "shared")
+        settings = get_settings()
+        # Aggregates scan whole tables: a longer limit than single-record queries, and memory
+        # enough to hash and sort without spilling to disk.
+        await session.execute(
+            text(f"SET LOCAL statement_timeout = {int(settings.stats_statement_timeout_ms)}")
+        )
+        await session.execute(text(f"SET LOCAL work_mem = '{int(settings.stats_work_mem_mb)}MB'"))
         body = await compute()
-        try:
-            async with session.begin_nested():
-                await session.execute(_STORE, {"key": key, "tag": tag, "body": body})
-        except sa_exc.DBAPIError:
-            pass  # another worker stored it first (a serialization conflict): the body stands
-    memory.put(key, Entry(tag, body))
-    headers["X-Stats-Source"] = source
+    try:
+        async with session.begin_nested():
+            await session.execute(_STORE, {"key": key, "tag": row.tag, "body": body})
+    except sa_exc.DBAPIError:
+        pass  # another worker stored it first (a serialization conflict): the body stands
+    memory.put(key, Entry(row.tag, body))
+    return _answer(key, row.tag, body, "computed")
+
+
+def _answer(key: str, tag: str, body: bytes, source: str) -> Response:
+    headers = {"ETag": make_etag(key, tag), "Cache-Control": "no-cache", "X-Stats-Source": source}
     return Response(body, media_type="application/json", headers=headers)

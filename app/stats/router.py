@@ -191,7 +191,7 @@ def _add_endpoint(stats: Stats) -> None:
             rows_query = grouped(stats, stats.build(stats, query, dims), dims, span)
             values = stats_values(stats, query)
             rows = (await session.execute(rows_query, values)).mappings().all()
-            totals = (await session.execute(stats.build(stats, query, []), values)).mappings().one()
+            totals = (await session.execute(stats.totals_query(query), values)).mappings().one()
             body = {
                 "group_by": dims,
                 "rows": [format_row(stats, dims, row) for row in rows],

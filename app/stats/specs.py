@@ -24,6 +24,7 @@ from app.stats.queries import (
     enum_dim,
     fair_query,
     programme_query,
+    programme_totals,
     village_query,
     year_of,
 )
@@ -71,6 +72,7 @@ PROGRAMME_STATS = Stats(
     measures=("programmes", "support_vnd", "counterpart_vnd", "beneficiaries"),
     depends_on=("programme", "programme_funding", "programme_beneficiary"),
     build=programme_query,
+    build_totals=programme_totals,
 )
 
 FAIR_STATS = Stats(
