@@ -103,6 +103,7 @@ class Edge:
                 access_log.info(
                     "request",
                     extra={
+                        "request_id": request_id,
                         "method": method,
                         "path": scope["path"],
                         "route": route,

@@ -1,0 +1,248 @@
+"""Request ids, JSON logs, Prometheus metrics, the statistics gate, and how database faults are
+classified (the faults themselves, with real processes, are in tests/faults/)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.errors import DatabaseUnavailable, TimedOut, classify_sqlstate
+from app.observability import JsonFormatter, request_id_from
+from app.stats.cache import Gate, Memory
+from tests.factories import API, assert_problem, create
+
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+STATS_URL = f"{API}/stats/programmes?group_by=kind"
+
+
+# -- X-Request-ID --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sent", ["abc-123", "2f1c9e0a:trace.7", "A" * 128])
+async def test_a_sensible_request_id_is_echoed(client: httpx.AsyncClient, sent: str) -> None:
+    response = await client.get(f"{API}/villages", headers={"X-Request-ID": sent})
+    assert response.headers["x-request-id"] == sent
+
+
+@pytest.mark.parametrize("sent", [None, "", "two words", "A" * 129, "semi;colon", "ümlaut", "a\tb"])
+async def test_otherwise_a_new_one_is_made(client: httpx.AsyncClient, sent: str | None) -> None:
+    headers = {} if sent is None else {"X-Request-ID": sent.encode("utf-8")}
+    first = await client.get(f"{API}/villages", headers=headers)
+    second = await client.get(f"{API}/villages", headers=headers)
+    assert HEX_ID.match(first.headers["x-request-id"])
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("GET", "/no/such/route", {}, 404),
+        ("PUT", f"{API}/villages", {}, 405),
+        ("GET", f"{API}/villages?limit=0", {}, 422),
+        ("POST", f"{API}/admin-units", {"content": b"x" * 2_000_000}, 413),
+        ("HEAD", f"{API}/villages", {}, 200),
+    ],
+)
+async def test_every_answer_carries_one(
+    client: httpx.AsyncClient, method: str, path: str, kwargs: dict[str, bytes], status: int
+) -> None:
+    response = await client.request(method, path, headers={"X-Request-ID": "trace-1"}, **kwargs)
+    assert response.status_code == status
+    assert response.headers["x-request-id"] == "trace-1"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_audit_trail_records_a_generated_id(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        f"{API}/admin-units", json={"code": "36", "name": "Nam Định", "level": "province"}
+    )
+    assert response.status_code == 201
+    made_id = response.headers["x-request-id"]
+    trail = await client.get(
+        f"{API}/audit", params={"resource": "admin-units", "record_id": response.json()["id"]}
+    )
+    assert trail.json()["items"][0]["request_id"] == made_id
+
+
+def test_request_id_from_headers() -> None:
+    assert request_id_from([(b"x-request-id", b"ok.1")]) == "ok.1"
+    assert HEX_ID.match(request_id_from([(b"x-request-id", b"no\nnewlines")]))
+    assert HEX_ID.match(request_id_from([]))
+
+
+# -- logs ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def access_records() -> Iterator[list[logging.LogRecord]]:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("app.access")
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def test_one_access_record_per_request_with_its_id(
+    client: httpx.AsyncClient, access_records: list[logging.LogRecord]
+) -> None:
+    village_path = f"{API}/villages"
+    await client.get(village_path, headers={"X-Request-ID": "log-me"})
+    mine = [r for r in access_records if getattr(r, "path", None) == village_path]
+    assert len(mine) == 1
+    line = JsonFormatter().format(mine[0])
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["request_id"] == "log-me"
+    assert entry["route"] == "/api/v1/villages"
+    assert entry["status"] == 200 and entry["method"] == "GET"
+    assert entry["duration_ms"] >= 0 and entry["level"] == "info"
+
+
+def test_an_error_log_line_keeps_the_traceback_on_one_line() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord(
+            "app.errors", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info()
+        )
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["msg"] == "failed x" and entry["error"] == "ValueError"
+    assert "raise ValueError" in entry["traceback"]
+
+
+# -- metrics -------------------------------------------------------------------------------
+
+
+def sample(body: str, name: str, **labels: str) -> float:
+    """The value of one sample of the Prometheus text format (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in body.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        key, value = line.rsplit(" ", 1)
+        metric, _, rest = key.partition("{")
+        got = ",".join(sorted(rest.rstrip("}").split(","))) if rest else ""
+        if metric == name and got == wanted:
+            return float(value)
+    return 0.0
+
+
+async def test_metrics_count_requests_by_route_template_and_status(client: httpx.AsyncClient) -> None:
+    unit = await create(client, "admin-units", {"code": "36", "name": "Nam Định", "level": "province"})
+    item = "/api/v1/admin-units/{record_id}"
+    before = (await client.get("/metrics")).text
+    await client.get(f"{API}/admin-units/{unit['id']}")
+    await client.get(f"{API}/admin-units/{unit['id'] + 10_000}")
+    await client.get("/no/such/route/at/all")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    after = response.text
+    for status in ("200", "404"):
+        labels = {"method": "GET", "route": item, "status": status}
+        assert (
+            sample(after, "http_requests_total", **labels)
+            == sample(before, "http_requests_total", **labels) + 1
+        )
+    unmatched = {"method": "GET", "route": "unmatched", "status": "404"}
+    assert sample(after, "http_requests_total", **unmatched) >= 1
+    assert "/no/such/route" not in after  # unknown paths never become labels
+    assert sample(after, "http_request_duration_seconds_count", method="GET", route=item) >= 2
+    assert "db_pool_connections_in_use" in after and "db_errors_total" in after
+
+
+# -- the statistics gate -------------------------------------------------------------------
+
+
+@pytest.fixture
+def narrow_gate(app: FastAPI) -> Iterator[Gate]:
+    """One aggregate at a time, waiting at most 0.3 s."""
+    saved = app.state.stats_gate
+    app.state.stats_gate = gate = Gate(1, 0.3)
+    app.state.stats_memory = Memory()
+    try:
+        yield gate
+    finally:
+        app.state.stats_gate = saved
+
+
+async def test_a_computation_waits_for_a_slot_then_gives_up_with_503(
+    client: httpx.AsyncClient, narrow_gate: Gate
+) -> None:
+    async with narrow_gate.slot():  # another request is computing
+        started = time.monotonic()
+        response = await client.get(STATS_URL, headers={"Cache-Control": "no-cache"})
+        waited = time.monotonic() - started
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "5"
+    assert 0.25 <= waited < 5
+    after = await client.get(STATS_URL, headers={"Cache-Control": "no-cache"})
+    assert after.status_code == 200 and after.headers["x-stats-source"] == "computed"
+
+
+async def test_a_waiting_request_is_served_when_the_slot_frees(
+    client: httpx.AsyncClient, narrow_gate: Gate
+) -> None:
+    narrow_gate.timeout = 10
+
+    async def release_soon() -> None:
+        await asyncio.sleep(0.2)
+        narrow_gate.slots.release()
+
+    await narrow_gate.slots.acquire()
+    releasing = asyncio.create_task(release_soon())
+    response = await client.get(STATS_URL, headers={"Cache-Control": "no-cache"})
+    await releasing
+    assert response.status_code == 200 and response.headers["x-stats-source"] == "computed"
+    assert not narrow_gate.busy()
+
+
+async def test_answers_from_cache_do_not_wait_for_the_gate(
+    client: httpx.AsyncClient, narrow_gate: Gate
+) -> None:
+    first = await client.get(STATS_URL)
+    assert first.headers["x-stats-source"] == "computed"
+    async with narrow_gate.slot():  # every slot taken
+        cached = await client.get(STATS_URL)
+        not_modified = await client.get(STATS_URL, headers={"If-None-Match": first.headers["etag"]})
+    assert cached.status_code == 200 and cached.headers["x-stats-source"] == "memory"
+    assert cached.content == first.content
+    assert not_modified.status_code == 304
+
+
+# -- database faults: how each is answered -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "kind", "status"),
+    [
+        ("57014", TimedOut, 504),  # statement timeout
+        ("57P01", DatabaseUnavailable, 503),  # admin shutdown: pg_terminate_backend, restart
+        ("57P03", DatabaseUnavailable, 503),  # cannot connect now: starting up
+        ("08006", DatabaseUnavailable, 503),  # connection failure
+        ("53300", DatabaseUnavailable, 503),  # too many connections
+    ],
+)
+def test_database_faults_are_503_or_504_with_retry_after(sqlstate: str, kind: type, status: int) -> None:
+    error = classify_sqlstate(sqlstate, None)
+    assert isinstance(error, kind) and error.status == status
+    assert error.headers["Retry-After"] == "1"
