@@ -5,7 +5,7 @@ Sums of BIGINT come back as NUMERIC (exact, never overflowing) and are turned in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -29,6 +29,7 @@ from sqlalchemy import (
     true,
     values,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from app.crud import Resource, filter_conditions, filter_values
@@ -108,6 +109,8 @@ class Stats:
     extra_params: frozenset[str] = field(default_factory=frozenset)
     # The `totals` query; by default the rows' query grouped by nothing.
     build_totals: Callable[[Stats, Any], Select[Any]] | None = None
+    # Fills in what the queries need to know beforehand (the villages' open year range).
+    resolve: Callable[[AsyncSession, Any], Awaitable[Any]] | None = None
 
     def totals_query(self, params: Any) -> Select[Any]:
         if self.build_totals is not None:
@@ -123,11 +126,32 @@ def stats_values(stats: Stats, params: Any) -> dict[str, Any]:
 # -- the four collections ------------------------------------------------------------------
 
 
+async def village_year_range(session: AsyncSession, params: Any) -> Any:
+    """The parameters with an open end of year_from..year_to closed at the first or last year
+    that has figures (two index-only lookups), so that the years are a list of known length:
+    the planner then estimates the villages × years join rightly and reads a district's figures
+    by index instead of hashing the whole figures table."""
+    if params.year or (params.year_from is not None and params.year_to is not None):
+        return params
+    first, last = (
+        await session.execute(select(func.min(VillageFigure.year), func.max(VillageFigure.year)))
+    ).one()
+    low = params.year_from if params.year_from is not None else first
+    high = params.year_to if params.year_to is not None else last
+    if low is None or high is None:
+        return params  # no figures at all
+    return params.model_copy(update={"year_from": low, "year_to": high})
+
+
 def village_years(params: Any) -> FromClause:
     """The years a village statistic covers: the `year` list, else year_from..year_to, where an
     open end is the first or last year that has figures."""
     if params.year:
         return values(column("year", Integer), name="years").data([(y,) for y in sorted(set(params.year))])
+    if params.year_from is not None and params.year_to is not None:
+        years = range(int(params.year_from), int(params.year_to) + 1)
+        if years:
+            return values(column("year", Integer), name="years").data([(y,) for y in years])
     low = params.year_from if params.year_from is not None else select(func.min(VillageFigure.year))
     high = params.year_to if params.year_to is not None else select(func.max(VillageFigure.year))
     low_expr = literal(low) if isinstance(low, int) else low.scalar_subquery()

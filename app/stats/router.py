@@ -183,11 +183,11 @@ def _add_endpoint(stats: Stats) -> None:
         session: Session,
         params: Annotated[QueryModel, Query()],  # type: ignore[valid-type]
     ) -> Response:
-        query: Any = params
-        dims = parse_group_by(stats, query.group_by)
+        dims = parse_group_by(stats, cast(Any, params).group_by)
 
         async def compute() -> bytes:
-            span = year_span(stats, query, dims)
+            span = year_span(stats, params, dims)  # zeros filled in only for a range the client gave
+            query = await stats.resolve(session, params) if stats.resolve else params
             rows_query = grouped(stats, stats.build(stats, query, dims), dims, span)
             values = stats_values(stats, query)
             rows = (await session.execute(rows_query, values)).mappings().all()

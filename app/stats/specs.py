@@ -26,6 +26,7 @@ from app.stats.queries import (
     programme_query,
     programme_totals,
     village_query,
+    village_year_range,
     year_of,
 )
 from app.villages.resource import VILLAGES
@@ -42,6 +43,7 @@ VILLAGE_STATS = Stats(
     measures=("villages", "recognised", "households", "workers", "production_value_vnd"),
     depends_on=("admin_unit", "village", "village_figure"),
     build=village_query,
+    resolve=village_year_range,
     extra_params=frozenset({"year", "year_from", "year_to"}),
 )
 
