@@ -149,10 +149,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             for status, response in responses.items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
-            # Any operation can meet an unexpected failure or an unknown route segment.
-            responses.setdefault(
-                "500",
-                {"description": "Internal Server Error", "content": {PROBLEM_JSON: {"schema": problem_ref}}},
-            )
+            # Any operation can meet an unexpected failure, or a database that is away or slow.
+            for status, description in (
+                ("500", "Internal Server Error"),
+                ("503", "Service Unavailable: the database is away or busy (with Retry-After)"),
+                ("504", "Gateway Timeout: a query ran past its time limit (with Retry-After)"),
+            ):
+                responses.setdefault(
+                    status, {"description": description, "content": {PROBLEM_JSON: {"schema": problem_ref}}}
+                )
     app.openapi_schema = schema
     return schema
