@@ -75,6 +75,9 @@ def serve(settings: Settings, url: str) -> None:
         # Each worker writes its metrics here; /metrics, answered by any of them, sums them all.
         metrics_dir = tempfile.mkdtemp(prefix="craftvillage-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # uvicorn handles SIGTERM while it runs (a graceful shutdown), then raises it again for us.
+    global _served  # noqa: PLW0603 - read by the signal handler
+    _served = True
     try:
         uvicorn.run(
             "app.main:create_app",
@@ -94,9 +97,14 @@ def serve(settings: Settings, url: str) -> None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
+_served = False  # set when uvicorn takes over SIGTERM
+
+
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # Unwind through the `finally` blocks so that the embedded server is stopped cleanly.
-    raise SystemExit(128 + signum)
+    # uvicorn re-raises the SIGTERM it handled after its graceful shutdown: that is the normal
+    # way to stop the service, a success (0). Elsewhere (a migration, say) it is an interruption.
+    raise SystemExit(0 if _served else 128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:

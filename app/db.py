@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Request
@@ -16,12 +17,31 @@ from app.config import Settings, async_url
 versioning.install()  # every write through a session bumps its tables' data versions
 
 
-def client_timeout_s(settings: Settings) -> float:
-    """How long the client waits for any answer of the server: past the longest statement
-    timeout, so it fires only when the server cannot answer at all (a stopped backend, a network
-    that drops everything), never before the server's own limit."""
-    longest = max(settings.statement_timeout_ms, settings.stats_statement_timeout_ms) / 1000
-    return (longest or 300.0) + 2.0
+CLIENT_MARGIN_S = 2.0
+
+
+def client_timeout_s(statement_timeout_ms: int) -> float | None:
+    """How long the client waits for the server's answer to a statement: a little past the
+    statement timeout, so it fires only when the server cannot answer at all (a stopped
+    backend, a network that drops everything), never before the server's own limit."""
+    return statement_timeout_ms / 1000 + CLIENT_MARGIN_S if statement_timeout_ms else None
+
+
+@asynccontextmanager
+async def longer_client_timeout(session: AsyncSession, statement_timeout_ms: int) -> AsyncIterator[None]:
+    """Within the block, wait for this session's statements as long as `statement_timeout_ms`
+    allows (the statistics' longer limit) rather than the connection's default.
+
+    asyncpg reads the limit from the connection's configuration at each call; it has no public
+    setter, so the block swaps the configuration and puts the old one back.
+    """
+    raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+    saved = raw._config
+    raw._config = saved._replace(command_timeout=client_timeout_s(statement_timeout_ms))
+    try:
+        yield
+    finally:
+        raw._config = saved
 
 
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
@@ -35,7 +55,7 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_pre_ping=False,  # a round trip per request; checked_out() below costs nothing
         connect_args={
             "timeout": settings.db_connect_timeout_s,
-            "command_timeout": client_timeout_s(settings),
+            "command_timeout": client_timeout_s(settings.statement_timeout_ms),
             "server_settings": {
                 "application_name": "craftvillage",
                 "timezone": "UTC",  # timestamps in JSON rendered by PostgreSQL read +00:00

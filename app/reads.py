@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, Protocol
 
 from fastapi import Request
@@ -34,7 +34,6 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import get_settings
 from app.crud import Resource, filter_conditions, filter_values, order_by
 from app.pagination import ListParams
 
@@ -43,13 +42,13 @@ PLAN_CACHE_SIZE = 2048
 
 
 class Connection(Protocol):
-    """The part of asyncpg.Connection the read path uses (`timeout` is asyncpg's own argument)."""
+    """The part of asyncpg.Connection the read path uses."""
 
-    async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]: ...  # noqa: ASYNC109
+    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
 
-    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any: ...  # noqa: ASYNC109
+    async def fetchval(self, query: str, *args: Any) -> Any: ...
 
-    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Any: ...  # noqa: ASYNC109
+    async def fetchrow(self, query: str, *args: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -169,18 +168,10 @@ class Plans:
 PLANS = Plans()
 
 
-@lru_cache(maxsize=1)
-def read_timeout() -> float | None:
-    """How long a read waits for the server: past its statement timeout, so this fires only when
-    the server cannot answer at all (a stopped backend, a network dropping everything)."""
-    limit = get_settings().statement_timeout_ms
-    return limit / 1000 + 2.0 if limit else None
-
-
 async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> tuple[bytes, int] | None:
     """The record's JSON and version, or None when there is no such record."""
     plan = item_plan(res)
-    row = await conn.fetchrow(plan.sql, *plan.args({"id": record_id}), timeout=read_timeout())
+    row = await conn.fetchrow(plan.sql, *plan.args({"id": record_id}))
     return None if row is None else (row[0].encode(), row[1])
 
 
@@ -190,13 +181,13 @@ async def page_body(conn: Connection, res: Resource[Any], params: ListParams) ->
     values = filter_values(res, params)
     page_plan, count_plan = PLANS.get(res, tuple(values), params)
     values |= {"limit": params.limit, "offset": params.offset, "q": params.q}
-    rows = await conn.fetch(page_plan.sql, *page_plan.args(values), timeout=read_timeout())
+    rows = await conn.fetch(page_plan.sql, *page_plan.args(values))
     if rows:
         total = int(rows[0][1])
     elif params.offset == 0:
         total = 0
     else:
-        total = int(await conn.fetchval(count_plan.sql, *count_plan.args(values), timeout=read_timeout()))
+        total = int(await conn.fetchval(count_plan.sql, *count_plan.args(values)))
     items = ",".join(row[0] for row in rows)
     tail = f'],"total":{total},"limit":{params.limit},"offset":{params.offset}}}'
     return ('{"items":[' + items + tail).encode(), total

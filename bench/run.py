@@ -529,12 +529,16 @@ async def explain_all(dsn: str, config: dict[str, Any], captured: dict[str, Any]
         }[entry["kind"]]
         wanted.append((title, statement["sql"], [decode_param(p) for p in statement["params"]]))
     district = captured["district_stats"]
+    # Its rows query (the one that groups; a lookup of the years covered comes first).
+    rows_query = next(
+        (s for s in district["statements"] if "GROUP BY" in s["sql"]), district["statements"][0]
+    )
     wanted.insert(
         2,
         (
             f"village statistics of one district ({district['target']})",
-            district["statements"][0]["sql"],
-            list(district["statements"][0]["params"]),
+            rows_query["sql"],
+            list(rows_query["params"]),
         ),
     )
     plans = []
