@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,6 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from starlette.routing import compile_path
 
 from app.admin_units.resource import ADMIN_UNITS
 from app.audit_router import router as audit_router
@@ -118,17 +118,23 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
     """Add the router's routes to the application's own route list, under `prefix`.
 
     FastAPI's include_router keeps each included router as a nested, lazily resolved group,
-    matched level by level on every request; with a route list this size that costs about a
-    third of a single-record read. Our routers have no router-level dependencies or
-    lifespans, so their routes can be moved up as they are (paths recompiled with the prefix).
+    matched level by level on every request: with a route list this size that is about a quarter
+    of the Python calls of a single-record read. Here each route is added again to the app, as
+    include_router used to do: same endpoint, same settings (router-level tags are already in
+    each route), the app as the provider of dependency overrides.
     """
+    settings = [
+        name
+        for name in inspect.signature(app.router.add_api_route).parameters
+        if name not in {"path", "endpoint"}
+    ]
     for route in router.routes:
         if not isinstance(route, APIRoute):  # pragma: no cover - every route here is an APIRoute
             raise TypeError(f"cannot mount {route!r}")
-        if prefix:
-            route.path = prefix + route.path
-            route.path_regex, route.path_format, route.param_convertors = compile_path(route.path)
-        app.router.routes.append(route)
+        copied = {name: getattr(route, name) for name in settings if hasattr(route, name)}
+        app.router.add_api_route(
+            prefix + route.path, route.endpoint, route_class_override=type(route), **copied
+        )
 
 
 def _comma_list(parameter: dict[str, Any]) -> None:
