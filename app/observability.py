@@ -99,8 +99,8 @@ REQUESTS = Counter(
     ["method", "route", "status"],
 )  # fmt: skip
 LATENCY = Histogram(
-    "http_request_duration_seconds", "Time to answer, by method and route template.",
-    ["method", "route"],
+    "http_request_duration_seconds", "Time to answer, by method, route template and status.",
+    ["method", "route", "status"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )  # fmt: skip
 IN_FLIGHT = Gauge("http_requests_in_flight", "Requests being answered.", multiprocess_mode="livesum")
@@ -132,8 +132,9 @@ def process_exited(pid: int) -> None:
 def observe(method: str, route: str, status: int, started: float, pool: Any) -> float:
     """Count an answered request; returns its duration in seconds."""
     elapsed = time.perf_counter() - started
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(elapsed)
+    code = str(status)
+    REQUESTS.labels(method, route, code).inc()
+    LATENCY.labels(method, route, code).observe(elapsed)
     if pool is not None:
         POOL_IN_USE.set(pool.checkedout())
     return elapsed
