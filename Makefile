@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench
+.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench soak
 
 help:
 	@echo "make run    serve the API with sample data on http://127.0.0.1:8000 (docs at /docs)"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint   ruff + mypy --strict"
 	@echo "make lock   recompile the pinned requirements from pyproject.toml"
 	@echo "make bench  national-scale load benchmark of the service vs its floor (docs/benchmarks.md)"
+	@echo "make soak   10-minute mixed load at half capacity: 5xx, memory, connections, writes (docs/reliability.md)"
 
 # The virtualenv is rebuilt when the pinned requirements change.
 $(STAMP): requirements-dev.txt
@@ -48,6 +49,12 @@ seed: $(STAMP)
 # Options: make bench BENCH_ARGS="--duration 5 --workers 1"
 bench: $(STAMP)
 	BENCH_ARGS='$(BENCH_ARGS)' $(PY) -m bench.run $(BENCH_ARGS)
+
+# A reduced dataset (scale 0.1) in a throwaway database, the service under locust at half the
+# capacity make bench measured (or --rate), memory and connections sampled; docs/reliability.md.
+# Options: make soak SOAK_ARGS="--duration 60 --workers 2 --rate 40"
+soak: $(STAMP)
+	SOAK_ARGS='$(SOAK_ARGS)' $(PY) -m bench.soak $(SOAK_ARGS)
 
 lock: $(STAMP)
 	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt pyproject.toml

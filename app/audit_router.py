@@ -12,8 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Admin, Editor
 from app.db import get_session
-from app.errors import error_responses
-from app.models import BIGINT_MAX, AuditEvent
+from app.errors import NotFound, error_responses
+from app.models import (
+    BIGINT_MAX,
+    AdminUnit,
+    AuditEvent,
+    Cooperative,
+    Programme,
+    Record,
+    TradeFair,
+    Village,
+    VillageFigure,
+)
 from app.pagination import MAX_LIMIT, MAX_OFFSET, link_header
 from app.schemas import AnyOf
 from app.types import QDateTime, QText, WholeNumber
@@ -22,6 +32,14 @@ router = APIRouter(prefix="/api/v1", tags=["audit trail"])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RESOURCES = ["admin-units", "villages", "village-figures", "cooperatives", "programmes", "trade-fairs"]
 RESOURCE_PATHS = tuple(RESOURCES)
+MODELS: dict[str, type[Record]] = {
+    "admin-units": AdminUnit,
+    "villages": Village,
+    "village-figures": VillageFigure,
+    "cooperatives": Cooperative,
+    "programmes": Programme,
+    "trade-fairs": TradeFair,
+}
 
 
 class AuditEventRead(BaseModel):
@@ -108,7 +126,7 @@ def _history_route(resource: str) -> None:
         summary=f"Every change of one of the {resource}, newest first (staff)",
         tags=[resource.replace("-", " ")],
         response_model=AuditPage,
-        responses=error_responses(401, 403, 422),
+        responses=error_responses(401, 403, 404, 422),
     )
     async def history(
         session: Session,
@@ -118,7 +136,11 @@ def _history_route(resource: str) -> None:
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET), WholeNumber] = 0,
     ) -> AuditPage:
         where = [AuditEvent.resource == resource, AuditEvent.record_id == record_id]
-        return await _page(session, where, limit, offset)
+        page = await _page(session, where, limit, offset)
+        if page.total == 0 and await session.get(MODELS[resource], record_id) is None:
+            # A deleted record keeps its history; one that never existed has none to show.
+            raise NotFound(f"{resource} {record_id} does not exist and has no history")
+        return page
 
 
 for _resource in RESOURCES:

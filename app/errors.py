@@ -26,6 +26,7 @@ from app.middleware import BodyTooLarge
 from app.observability import DB_ERRORS
 
 log = logging.getLogger("app.errors")
+MAX_FIELD_ERRORS = 100  # listed in a 422; the rest are counted
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:craftvillage:problem:"
@@ -213,7 +214,8 @@ def install_error_handlers(app: FastAPI) -> None:  # noqa: PLR0915 - one handler
         assert isinstance(error, RequestValidationError)
         errors: list[FieldError] = []
         malformed = False
-        for item in error.errors():
+        found = error.errors()
+        for item in found[:MAX_FIELD_ERRORS]:  # a huge invalid body must not make a huge answer
             loc = [str(p) for p in item.get("loc", ())]
             if item.get("type") == "json_invalid":
                 malformed = True
@@ -227,9 +229,10 @@ def install_error_handlers(app: FastAPI) -> None:  # noqa: PLR0915 - one handler
                 instance=request.url.path,
                 slug="malformed-json",
             )
+        more = f" and {len(found) - len(errors)} more errors" if len(found) > len(errors) else ""
         return problem(
             422,
-            "the request has invalid fields: " + ", ".join(e.field or "body" for e in errors),
+            "the request has invalid fields: " + ", ".join(e.field or "body" for e in errors) + more,
             instance=request.url.path,
             slug="validation-failed",
             errors=errors,

@@ -10,21 +10,28 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, crea
 T = TypeVar("T")
 
 
+MAX_VALUES = 100
+
+
 def _split_commas(value: Any) -> Any:
-    """Accept `a,b` as well as repeated parameters `x=a&x=b` for multi-valued filters."""
+    """Accept `a,b` as well as repeated parameters `x=a&x=b` for multi-valued filters. Too many
+    values are refused before any is checked: one error, not one per value."""
     if isinstance(value, str):
         # Empty parts are kept, so that `x=` or `x=a,,b` is refused rather than ignored.
-        return [part.strip() for part in value.split(",")]
-    if isinstance(value, list):
-        out: list[Any] = []
+        out = [part.strip() for part in value.split(",")]
+    elif isinstance(value, list):
+        out = []
         for item in value:
             out.extend(_split_commas(item) if isinstance(item, str) else [item])
-        return out
-    return value
+    else:
+        return value
+    if len(out) > MAX_VALUES:
+        raise ValueError(f"at most {MAX_VALUES} values, not {len(out)}")
+    return out
 
 
 # A multi-valued query filter: repeated, comma-separated, or both; at most 100 values.
-AnyOf = Annotated[list[T], BeforeValidator(_split_commas), Field(max_length=100)]
+AnyOf = Annotated[list[T], BeforeValidator(_split_commas), Field(max_length=MAX_VALUES)]
 
 
 class Body(BaseModel):

@@ -199,3 +199,14 @@ async def test_history_of_one_record_for_staff(
         district = await editor.get(f"{API}/admin-units/{at.district['id']}/history")
         assert [e["record_id"] for e in district.json()["items"]] == [at.district["id"]]
     assert_problem(await anonymous.get(f"{API}/villages/{at.village_id}/history"), 401)
+
+
+async def test_history_of_a_deleted_record_remains_and_of_a_missing_one_is_404(
+    client: httpx.AsyncClient,
+) -> None:
+    unit = await create(client, "admin-units", {"code": "36", "name": "Nam Định", "level": "province"})
+    gone = await client.delete(f"{API}/admin-units/{unit['id']}", headers={"If-Match": '"1"'})
+    assert gone.status_code == 204, gone.text
+    history = await client.get(f"{API}/admin-units/{unit['id']}/history")
+    assert [e["action"] for e in history.json()["items"]] == ["delete", "create"]
+    assert_problem(await client.get(f"{API}/admin-units/{unit['id'] + 1000}/history"), 404)
