@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.responses import Response
 
 from app.config import get_settings
+from app.db import longer_client_timeout
 from app.errors import Unavailable
 
 # Part of every ETag: bump it when the statistics' definitions or layout change.
@@ -180,13 +181,13 @@ async def cached_json(
                 memory.put(key, Entry(row.tag, bytes(row.body)))
                 return _answer(key, row.tag, bytes(row.body), "shared")
         settings = get_settings()
-        # Aggregates scan whole tables: a longer limit than single-record queries, and memory
-        # enough to hash and sort without spilling to disk.
-        await session.execute(
-            text(f"SET LOCAL statement_timeout = {int(settings.stats_statement_timeout_ms)}")
-        )
+        # Aggregates scan whole tables: a longer limit than single-record queries (the server's
+        # and the client's), and memory enough to hash and sort without spilling to disk.
+        limit_ms = int(settings.stats_statement_timeout_ms)
+        await session.execute(text(f"SET LOCAL statement_timeout = {limit_ms}"))
         await session.execute(text(f"SET LOCAL work_mem = '{int(settings.stats_work_mem_mb)}MB'"))
-        body = await compute()
+        async with longer_client_timeout(session, limit_ms):
+            body = await compute()
     try:
         async with session.begin_nested():
             await session.execute(_STORE, {"key": key, "tag": row.tag, "body": body})

@@ -442,3 +442,32 @@ async def test_statement_timeout_answers_problem_and_connections_stay_usable(
         bad = faults(seen, lambda o: o.ok)
         assert not bad, f"after the statement timeout: {tally(seen)}\n{bad}"
     await ledger.verify(cluster)
+
+
+async def test_a_statistic_may_take_longer_than_a_single_record_query(cluster: Cluster, proxy: Proxy) -> None:
+    """Pass: statistics run under their own, longer limits, the client's included. With the
+    statement timeout at 2 s (the client waits 4 s) and the statistics' at 15 s, a programme
+    statistic held 6 s by a lock on its table answers 200 once the lock goes (a single-record
+    query held so gets a problem: test_statement_timeout_answers_problem_and_connections_stay_usable)."""
+    async with (
+        running_service(cluster, proxy, STATS_STATEMENT_TIMEOUT_MS="15000") as service,
+        Client(service) as client,
+    ):
+        conn = await cluster.connect()
+        try:
+            locker = conn.transaction()
+            await locker.start()
+            await conn.execute("LOCK TABLE programme IN ACCESS EXCLUSIVE MODE")
+            stats = asyncio.create_task(
+                client.call(
+                    "GET", "/api/v1/stats/programmes?group_by=kind", headers={"Cache-Control": "no-cache"}
+                )
+            )
+            await asyncio.sleep(6)
+            await locker.rollback()
+            answer = await stats
+        finally:
+            await conn.close()
+        print(f"statistic: {answer}")
+        assert answer.status == 200, f"the statistic: {answer}"
+        assert answer.elapsed >= 6
