@@ -52,7 +52,7 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_s,
-        pool_pre_ping=False,  # a round trip per request; checked_out() below costs nothing
+        pool_pre_ping=False,  # a round trip per request; the checkout check below costs none
         connect_args={
             "timeout": settings.db_connect_timeout_s,
             "command_timeout": client_timeout_s(settings.statement_timeout_ms),
