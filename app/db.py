@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -65,7 +66,18 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         },
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    event.listen(engine.sync_engine, "handle_error", _unusable_after)
     return engine
+
+
+def _unusable_after(context: Any) -> None:
+    """Errors after which a connection cannot be trusted although asyncpg has not (yet) seen it
+    closed: an operation left midway (the link broke during it, or the client stopped waiting).
+    Marked as disconnects, they make the pool discard the connection instead of reusing it."""
+    error = context.original_exception  # the driver's, or SQLAlchemy's adaptation of it
+    for candidate in (error, getattr(error, "__cause__", None)):
+        if isinstance(candidate, asyncpg.InternalClientError | TimeoutError):
+            context.is_disconnect = True
 
 
 def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:

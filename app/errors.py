@@ -291,7 +291,14 @@ def install_error_handlers(app: FastAPI) -> None:  # noqa: PLR0915 - one handler
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(sa_exc.DBAPIError, db_error)
     app.add_exception_handler(sa_exc.TimeoutError, pool_timeout)
-    for driver_exception in (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError):
+    driver_exceptions = (
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,  # e.g. a connection broken midway through a read
+        ConnectionError,
+        OSError,
+    )
+    for driver_exception in driver_exceptions:
         app.add_exception_handler(driver_exception, driver_error)
     app.add_exception_handler(StaleDataError, stale)
     app.add_exception_handler(BodyTooLarge, too_large)

@@ -9,12 +9,14 @@ or compiling per request, and no Python work per row.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
+import asyncpg
 from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -199,4 +201,25 @@ async def read_connection(request: Request) -> AsyncIterator[Connection]:
     engine: AsyncEngine = request.app.state.engine
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
-        yield raw.driver_connection  # type: ignore[misc]
+        try:
+            yield raw.driver_connection  # type: ignore[misc]
+        except BROKEN:
+            # Used raw, the connection's failures bypass SQLAlchemy, which would otherwise have
+            # discarded it: after a broken link or a read that did not finish, its state is
+            # unknown, so it must not go back to the pool for the next request.
+            await conn.invalidate()
+            raise
+
+
+# Failures after which a connection cannot be trusted: the link broke or was shut down (SQLSTATE
+# classes 08 and 57P), the client gave up waiting, or a read was interrupted midway.
+BROKEN = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.CrashShutdownError,
+    OSError,  # ConnectionError, and TimeoutError (asyncpg's command timeout)
+    asyncio.CancelledError,
+)

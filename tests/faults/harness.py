@@ -275,6 +275,19 @@ class Service:
                 self.process.kill()
                 self.process.wait()
 
+    def trouble(self, lines: int = 60) -> str:
+        """The log lines of warnings and errors (JSON lines: level and traceback), for messages."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        found = [
+            line
+            for line in text.splitlines()
+            if '"level": "error"' in line or '"level": "warning"' in line or "Traceback" in line
+        ]
+        return "\n".join(found[-lines:]) or "(no warnings or errors in the service's log)"
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(errors="replace")

@@ -122,7 +122,7 @@ async def test_database_down_then_back_under_load(cluster: Cluster, proxy: Proxy
         assert service.process.poll() is None, "the service exited"
     print(f"down {up - down:.1f} s; {tally(client.outcomes)}")
     problems = faults(client.outcomes, ok_or_503)
-    assert not problems, problems
+    assert not problems, problems + "\nthe service's log:\n" + service.trouble()
     late = client.since(up + RECOVERY_S)
     bad = faults(late, lambda o: o.ok)
     assert not bad, f"{RECOVERY_S:.0f} s after the database came back:\n{bad}"
@@ -148,7 +148,7 @@ async def test_database_restart_under_load(cluster: Cluster, proxy: Proxy) -> No
         assert service.process.poll() is None, "the service exited"
     print(f"restart took {up - restarting:.1f} s; {tally(client.outcomes)}")
     problems = faults(client.outcomes, ok_or_503)
-    assert not problems, problems
+    assert not problems, problems + "\nthe service's log:\n" + service.trouble()
     late = client.since(up + RECOVERY_S)
     bad = faults(late, lambda o: o.ok)
     assert not bad, f"{RECOVERY_S:.0f} s after the restart:\n{bad}"
