@@ -69,6 +69,7 @@ class EmbeddedPostgres:
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._user: pwd.struct_passwd | None = None
+        self._argv: list[str] = []  # the postmaster's command line, once started
 
     @property
     def url(self) -> str:
@@ -112,11 +113,20 @@ class EmbeddedPostgres:
         ]  # fmt: skip
         if self.throwaway:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        self._argv = [str(self._bin / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), *options]
+        self.relaunch()
+        self._ensure_database()
+        log.info("embedded PostgreSQL ready on 127.0.0.1:%s (data in %s)", self.port, self.pgdata)
+        return self.url
+
+    def relaunch(self) -> None:
+        """Start the postmaster (again, after a stop: same port and options) as our child, and
+        wait until it accepts connections. Not `pg_ctl start`, whose daemon would outlive us."""
         logfile = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - the child keeps it
         uid, gid, groups = self._identity()
         try:
             self.process = subprocess.Popen(
-                [str(self._bin / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), *options],
+                self._argv,
                 stdin=subprocess.DEVNULL,
                 stdout=logfile,
                 stderr=subprocess.STDOUT,
@@ -131,9 +141,6 @@ class EmbeddedPostgres:
         finally:
             logfile.close()
         self._wait_ready()
-        self._ensure_database()
-        log.info("embedded PostgreSQL ready on 127.0.0.1:%s (data in %s)", self.port, self.pgdata)
-        return self.url
 
     def stop(self, timeout: float = 30.0) -> None:
         """Fast shutdown: open transactions roll back, the server exits, nothing is left running."""

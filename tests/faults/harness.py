@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.__main__ import migrate
-from app.embedded import EmbeddedPostgres, _die_with_parent, free_port
+from app.embedded import EmbeddedPostgres, free_port
 from tests.conftest import create_database, plain_url
 from tests.faults.proxy import Proxy
 
@@ -76,13 +76,9 @@ class Cluster:
         self.server = EmbeddedPostgres(folder, database="postgres", throwaway=True)
         self.database = ""
         self.key = ""
-        self._argv: list[str] = []
 
     def start(self) -> None:
         server_url = self.server.start()
-        assert self.server.process is not None
-        # The postmaster's exact command line (port and options), to start it again after a stop.
-        self._argv = [str(arg) for arg in self.server.process.args]  # type: ignore[union-attr]
         url = create_database(server_url, "cv_faults")
         self.database = str(make_url(url).database)
         migrate(url)
@@ -125,26 +121,9 @@ class Cluster:
             self.server.process.wait(30)  # our child: reap it
 
     def start_database(self) -> None:
-        """Start the same postmaster again (same port and options) and wait until it accepts.
-
-        Not `pg_ctl start`: that would leave a daemon outliving a killed test run, while this one
-        is our child with the parent-death signal, like the one EmbeddedPostgres started.
-        """
-        uid, gid, groups = self.server._identity()
-        with open(self.folder / "postgres.log", "ab") as log:
-            self.server.process = subprocess.Popen(
-                self._argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd="/",
-                start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - as EmbeddedPostgres does
-                user=uid,
-                group=gid,
-                extra_groups=groups,
-            )
-        self.server._wait_ready()
+        """Start the same postmaster again (same port and options) and wait until it accepts:
+        our child with the parent-death signal, as at first, never a daemon (pg_ctl start)."""
+        self.server.relaunch()
 
     def restart_database(self) -> None:
         """`pg_ctl restart -m fast`, in its two halves (see start_database)."""
