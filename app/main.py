@@ -137,6 +137,18 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
         )
 
 
+def _not_nullable(parameter: dict[str, Any]) -> None:
+    """An optional query parameter is absent or a text: "null" is not a value it can have.
+    Pydantic describes `X | None` as anyOf [X, null]; the parameter's schema is X alone."""
+    schema = parameter.get("schema", {})
+    options = schema.get("anyOf")
+    if not isinstance(options, list) or len(options) != 2 or {"type": "null"} not in options:
+        return
+    (kept,) = [option for option in options if option != {"type": "null"}]
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and v is not None}
+    parameter["schema"] = {**kept, **rest}
+
+
 def _comma_list(parameter: dict[str, Any]) -> None:
     """group_by: describe the comma-separated dimensions as an array (style form, not exploded)."""
     dims = parameter.get("schema", {}).get("x-dimensions")
@@ -169,6 +181,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for parameter in operation.get("parameters", []):
+                _not_nullable(parameter)
                 _comma_list(parameter)
             responses = operation.setdefault("responses", {})
             for status, response in responses.items():
