@@ -240,11 +240,7 @@ def install_error_handlers(app: FastAPI) -> None:  # noqa: PLR0915 - one handler
 
     async def db_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, sa_exc.DBAPIError)
-        mapped = classify_db_error(error)
-        if mapped.status >= 500:
-            DB_ERRORS.labels(mapped.slug or "unavailable").inc()
-            log.warning("database error on %s %s: %r", request.method, request.url.path, error.orig)
-        return await app_error(request, mapped)
+        return await database_problem(request, classify_db_error(error), error.orig)
 
     async def driver_error(request: Request, error: Exception) -> Response:
         # Reads run on the raw asyncpg connection, so its errors arrive unwrapped.
@@ -255,9 +251,14 @@ def install_error_handlers(app: FastAPI) -> None:  # noqa: PLR0915 - one handler
             mapped = TimedOut("the database did not answer in time", headers={"Retry-After": "1"})
         else:
             mapped = DatabaseUnavailable("the database is unavailable", headers={"Retry-After": "1"})
+        return await database_problem(request, mapped, error)
+
+    async def database_problem(request: Request, mapped: AppError, cause: object) -> Response:
+        """A database failure's problem; the server-side ones counted and logged (with the
+        driver's message, which never reaches the client)."""
         if mapped.status >= 500:
-            DB_ERRORS.labels(mapped.slug or "unavailable").inc()
-            log.warning("database error on %s %s: %r", request.method, request.url.path, error)
+            DB_ERRORS.labels(mapped.slug).inc()
+            log.warning("database error on %s %s: %r", request.method, request.url.path, cause)
         return await app_error(request, mapped)
 
     async def pool_timeout(request: Request, error: Exception) -> Response:
