@@ -4,12 +4,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench soak
+.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench soak openapi
 
 help:
 	@echo "make run    serve the API with sample data on http://127.0.0.1:8000 (docs at /docs)"
 	@echo "make test   run the whole test suite on a real PostgreSQL"
 	@echo "make lint   ruff + mypy --strict"
+	@echo "make openapi  rewrite docs/openapi.json, the reviewed snapshot of the API (a test compares)"
 	@echo "make lock   recompile the pinned requirements from pyproject.toml"
 	@echo "make bench  national-scale load benchmark of the service vs its floor (docs/benchmarks.md)"
 	@echo "make soak   10-minute mixed load at half capacity: 5xx, memory, connections, writes (docs/reliability.md)"
@@ -37,6 +38,11 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(PY) -m ruff format app tests
 	$(PY) -m ruff check --fix app tests
+
+# The OpenAPI document is a contract: tests/test_openapi_snapshot.py fails on any change not
+# written here first, so every change to the API shows up in review as a diff of this file.
+openapi: $(STAMP)
+	$(PY) -m app openapi -o docs/openapi.json
 
 migrate: $(STAMP)
 	$(PY) -m app migrate

@@ -97,6 +97,26 @@ def serve(settings: Settings, url: str) -> None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
+def openapi_text() -> str:
+    """The OpenAPI document as committed: indented, non-ASCII kept, one trailing newline."""
+    import json
+
+    from app.main import create_app
+
+    document = create_app(Settings(database_url=None)).openapi()
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_openapi(output: str) -> int:
+    """Write the document to a file, or to standard output for `-`; needs no database."""
+    text = openapi_text()
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+    return 0
+
+
 _served = False  # set when uvicorn takes over SIGTERM
 
 
@@ -125,11 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     migrate_cmd = commands.add_parser("migrate", help="apply the Alembic migrations")
     migrate_cmd.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
     commands.add_parser("seed", help="load the illustrative Nam Định sample data (twice changes nothing)")
+    openapi_cmd = commands.add_parser(
+        "openapi", help="write the OpenAPI document (the committed snapshot is docs/openapi.json)"
+    )
+    openapi_cmd.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
     from app.auth.cli import add_commands
 
     add_commands(commands)
     args = parser.parse_args(argv)
 
+    if args.command == "openapi":
+        return write_openapi(args.output)
     settings = get_settings()
     from app.observability import log_config
 
