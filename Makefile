@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make run    serve the API with sample data on http://127.0.0.1:8000 (docs at /docs)"
 	@echo "make test   run the whole test suite on a real PostgreSQL"
-	@echo "make lint   ruff + mypy --strict"
+	@echo "make lint   ruff + mypy --strict + the import layers (import-linter, pyproject.toml)"
 	@echo "make openapi  rewrite docs/openapi.json, the reviewed snapshot of the API (a test compares)"
 	@echo "make lock   recompile the pinned requirements from pyproject.toml"
 	@echo "make bench  national-scale load benchmark of the service vs its floor (docs/benchmarks.md)"
@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check app tests migrations
 	$(PY) -m ruff format --check app tests
 	$(PY) -m mypy app tests
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: $(STAMP)
 	$(PY) -m ruff format app tests

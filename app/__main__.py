@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from app.config import Settings, get_settings
+from app.core.settings import Settings, get_settings
 
 log = logging.getLogger("app")
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -33,7 +33,7 @@ def database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    from app.embedded import EmbeddedPostgres
+    from app.core.embedded import EmbeddedPostgres
 
     server = EmbeddedPostgres(settings.data_dir)
     try:
@@ -65,7 +65,7 @@ def seed(url: str, *, only_if_empty: bool) -> None:
 def serve(settings: Settings, url: str) -> None:
     import uvicorn
 
-    from app.observability import log_config
+    from app.core.observability import log_config
 
     # Worker processes read the URL from the environment, embedded server included.
     os.environ["DATABASE_URL"] = url
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "openapi":
         return write_openapi(args.output)
     settings = get_settings()
-    from app.observability import log_config
+    from app.core.observability import log_config
 
     logging.config.dictConfig(log_config(settings.log_level))
     signal.signal(signal.SIGTERM, _exit_on_sigterm)

@@ -16,26 +16,23 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.admin_units.resource import ADMIN_UNITS
-from app.audit_router import router as audit_router
+from app.audit.router import audit_router
 from app.auth.router import router as auth_router
-from app.config import Settings, get_settings
-from app.cooperatives.resource import COOPERATIVES
-from app.crud_router import crud_router
-from app.db import make_engine, make_sessionmaker
-from app.errors import PROBLEM_JSON, Problem, install_error_handlers
-from app.fairs.resource import TRADE_FAIRS
+from app.core.db import make_engine, make_sessionmaker
+from app.core.handlers import install_error_handlers
+from app.core.middleware import Edge
+from app.core.observability import POOL_SIZE, process_exited
+from app.core.problems import PROBLEM_JSON, Problem
+from app.core.settings import Settings, get_settings
+from app.kit import versioning
+from app.kit.registry import Registry
+from app.kit.router import crud_router
 from app.meta.router import router as meta_router
-from app.middleware import Edge
-from app.observability import POOL_SIZE, process_exited
-from app.programmes.resource import PROGRAMMES
+from app.registry import REGISTRY
 from app.stats.cache import Gate, Memory
 from app.stats.router import router as stats_router
-from app.village_figures.resource import VILLAGE_FIGURES
-from app.villages.resource import VILLAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-RESOURCES = (ADMIN_UNITS, VILLAGES, VILLAGE_FIGURES, COOPERATIVES, PROGRAMMES, TRADE_FAIRS)
 
 DESCRIPTION = """
 Records of a provincial Department of Industry and Trade (Sở Công Thương): craft villages
@@ -55,8 +52,11 @@ def migration_head() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) -> FastAPI:
+    """The application for these settings, serving the resources of `registry`."""
     settings = settings or get_settings()
+    versioning.install()
+    versioning.track(registry.tracked_tables)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,11 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.registry = registry
     app.state.stats_memory = Memory()
     app.state.stats_gate = Gate(
         settings.stats_concurrency, settings.stats_statement_timeout_ms / 1000 or None
     )
-    install_error_handlers(app)
+    install_error_handlers(app, registry.constraint_messages)
     if settings.cors_origins:
         wildcard = "*" in settings.cors_origins
         app.add_middleware(
@@ -105,11 +106,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: every answer (CORS refusals and 413s included) gets its request id and headers.
     app.add_middleware(Edge, limit=settings.max_body_bytes, access_log=settings.access_log)
     _mount(app, meta_router)
-    for resource in RESOURCES:
-        _mount(app, crud_router(resource), prefix="/api/v1")
+    for resource in registry:
+        _mount(app, crud_router(registry, resource), prefix="/api/v1")
     _mount(app, stats_router)
     _mount(app, auth_router)
-    _mount(app, audit_router)
+    _mount(app, audit_router(registry))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -23,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.pool import NullPool
 
-from app import versioning
-from app.config import async_url
-from app.enums import (
+from app.core.settings import async_url
+from app.kit import versioning
+from app.models import (
     AdminLevel,
+    AdminUnit,
+    Cooperative,
     CooperativeSector,
     CooperativeStatus,
     CraftGroup,
@@ -35,23 +37,20 @@ from app.enums import (
     FigureQualifier,
     FundingSource,
     LegalForm,
-    ProgrammeKind,
-    ProgrammeStatus,
-    PromotionActivity,
-    VillageStatus,
-)
-from app.models import (
-    AdminUnit,
-    Cooperative,
     Programme,
     ProgrammeBeneficiary,
     ProgrammeFunding,
+    ProgrammeKind,
+    ProgrammeStatus,
+    PromotionActivity,
     Record,
     TradeFair,
     TradeFairParticipant,
     Village,
     VillageFigure,
+    VillageStatus,
 )
+from app.registry import REGISTRY
 
 # The report's 2015 figures (shared/domain.md §1), reproduced exactly by the data below.
 PRODUCTION_VALUE_2015_VND = 4_100_000_000_000
@@ -1057,7 +1056,9 @@ async def _holds_places_or_villages(session: AsyncSession) -> bool:
 
 async def load_sample_data(url: str, *, only_if_empty: bool) -> str:
     """Load the sample data in one transaction, adding only what is absent; return a one-line report."""
-    versioning.install()  # the load bumps the data versions like any other write
+    # The load bumps the data versions like any other write.
+    versioning.install()
+    versioning.track(REGISTRY.tracked_tables)
     engine = create_async_engine(async_url(url), poolclass=NullPool)
     try:
         async with AsyncSession(engine, autoflush=False) as session, session.begin():

@@ -123,7 +123,7 @@ async def exchange(url: str, requests: list[tuple[str, dict[str, str]]]) -> dict
     settings and pool size of the app's own connections (for the floor to copy)."""
     import httpx
 
-    from app.config import Settings, get_settings
+    from app.core.settings import Settings, get_settings
     from app.main import create_app
 
     # The service's settings, but for a statement timeout long enough to compute anything: what

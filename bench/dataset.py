@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from app.enums import (
+from app.models import (
     ACTIVITIES_BY_KIND,
     CooperativeSector,
     CooperativeStatus,

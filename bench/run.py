@@ -234,7 +234,7 @@ class Database:
 def plain(url: str) -> str:
     from sqlalchemy.engine import make_url
 
-    from app.config import async_url
+    from app.core.settings import async_url
 
     return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -242,7 +242,7 @@ def plain(url: str) -> str:
 def with_database(url: str, name: str) -> str:
     from sqlalchemy.engine import make_url
 
-    from app.config import async_url
+    from app.core.settings import async_url
 
     return make_url(async_url(url)).set(database=name).render_as_string(hide_password=False)
 
@@ -277,7 +277,7 @@ def bench_database(options: argparse.Namespace) -> Iterator[Database]:
                 say(f"dropped database {name}")
         return
 
-    from app.embedded import EmbeddedPostgres
+    from app.core.embedded import EmbeddedPostgres
 
     folder = (
         Path(options.data_dir) if options.data_dir else Path(tempfile.mkdtemp(prefix="craftvillage-bench-"))
@@ -382,7 +382,7 @@ def capture_floor_config(  # noqa: PLR0912
         if not e.data_calls:
             raise RuntimeError(f"no data statement recorded for {e.target}: {[c.sql for c in e.calls]}")
 
-    from app.enums import CooperativeSector, CraftGroup, FairKind, ProgrammeKind
+    from app.models import CooperativeSector, CraftGroup, FairKind, ProgrammeKind
 
     session_settings = {k: v for k, v in seen["session_settings"].items() if k != "client_encoding"}
     limits = {e.target: e.statement_timeout_ms(seen["statement_timeout_ms"]) for e in seen["exchanges"]}
@@ -663,7 +663,7 @@ class Server:
 def pinned_settings() -> dict[str, str]:
     """The service's pool and timeout settings at their defaults, as environment variables: a
     developer's .env cannot change the comparison (the environment wins over .env)."""
-    from app.config import Settings
+    from app.core.settings import Settings
 
     pinned = {}
     for name, info in Settings.model_fields.items():
@@ -888,7 +888,7 @@ def measure_pair(
 ) -> tuple[list[Measured], dict[str, Any], list[dict[str, Any]], list[str]]:
     """The service and the floor, both running; each scenario measured on the one, then at once
     on the other, so that both see the same conditions on a machine that others share."""
-    from app.embedded import free_port
+    from app.core.embedded import free_port
 
     first_id = ids_file.read_text().split()[0]
     service = Running(service_server(db, workers, free_port(), options, logs), workers)

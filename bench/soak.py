@@ -584,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - the run, step
     users = options.users or max(4, min(500, math.ceil(rate / PER_USER_RATE_MAX)))
     say(f"target {rate:g} requests/s ({source}), {users} users, {options.duration} s")
 
-    from app.config import Settings
+    from app.core.settings import Settings
     from bench import dataset
 
     pool = Settings.model_fields["db_pool_size"].default + Settings.model_fields["db_max_overflow"].default
@@ -598,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - the run, step
         facts = asyncio.run(server_facts(db.dsn))
         targets = asyncio.run(pick_targets(db.dsn, options.seed))
         key = editor_key(db)
-        from app.embedded import free_port
+        from app.core.embedded import free_port
 
         server = service_server(db, options.workers, free_port(), options, folder / "logs")
         say(f"starting the service, {options.workers} worker(s), on port {server.port}")

@@ -11,7 +11,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import async_url
+from app.core.settings import async_url
 from app.models import Base
 
 config = context.config

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -24,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from app.__main__ import migrate
 from app.auth.service import create_key
-from app.config import Settings, async_url
-from app.db import get_session
-from app.embedded import EmbeddedPostgres
-from app.enums import Role
+from app.core.db import get_session
+from app.core.embedded import EmbeddedPostgres
+from app.core.settings import Settings, async_url
+from app.kit.reads import read_connection
 from app.main import create_app, migration_head
-from app.reads import read_connection
+from app.models import Role
 from app.stats.cache import Memory
 
 
@@ -131,6 +132,15 @@ def app(database_url: str) -> FastAPI:
 @pytest.fixture
 async def client(db: AsyncSession, engine: AsyncEngine, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, every request in the test's transaction."""
+    async with client_in_transaction(app, db, engine) as http:
+        yield http
+
+
+@asynccontextmanager
+async def client_in_transaction(
+    app: FastAPI, db: AsyncSession, engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An administrator's HTTP client for `app`, whose requests all run in the test's transaction."""
 
     async def session_override() -> AsyncIterator[AsyncSession]:
         # The production contract: commit when the handler returns, roll back when it raises.

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import committed_key
 

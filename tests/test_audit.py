@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import crud_router
 from app.auth import service
-from app.enums import Role
+from app.kit import router as crud_router
+from app.models import Role
 from tests.factories import API, assert_problem, count, create, places, programme, snapshot
 
 JSON = dict[str, Any]

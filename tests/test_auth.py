@@ -22,10 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.__main__ import migrate
 from app.auth import service
-from app.config import Settings
-from app.enums import Role
+from app.core.settings import Settings
 from app.main import create_app
-from app.models import AccessToken, ApiKey, StaffAccount
+from app.models import AccessToken, ApiKey, Role, StaffAccount
 from tests.conftest import create_database, drop_database
 from tests.factories import API, PATHS, assert_problem, create, places, snapshot, valid_body
 from tests.stats_helpers import app_client

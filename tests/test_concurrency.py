@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.__main__ import migrate
-from app.embedded import free_port
+from app.core.embedded import free_port
 from tests.conftest import create_database, drop_database, plain_url
 from tests.test_server_process import wait_ready
 

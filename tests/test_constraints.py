@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import classify_db_error
+from app.core.errors import classify_db_error
 from tests.factories import API, JSON, assert_problem, count, snapshot
 
 # The registry's tables (statistics and bookkeeping tables are not part of this contract).

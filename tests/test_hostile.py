@@ -39,8 +39,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
-from app.errors import PROBLEM_JSON, Problem
+from app.core.problems import PROBLEM_JSON, Problem
+from app.core.settings import Settings
 from app.main import create_app
 from tests.factories import API, LEAKS, SQL_LEAK, Places, assert_problem, create, places, snapshot, valid_body
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth import service
-from app.enums import Role
-from app.idempotency import _lock_id
+from app.kit.idempotency import _lock_id
+from app.models import Role
 from tests.factories import API, assert_invalid, assert_problem, count, fair_body, places, snapshot
 
 JSON = dict[str, Any]

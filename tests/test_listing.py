@@ -12,8 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.__main__ import migrate
-from app.config import Settings
-from app.db import make_sessionmaker
+from app.core.db import make_sessionmaker
+from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import committed_key
 from tests.factories import (

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.errors import DatabaseUnavailable, TimedOut, classify_sqlstate
-from app.observability import JsonFormatter, request_id_from
+from app.core.errors import DatabaseUnavailable, TimedOut, classify_sqlstate
+from app.core.observability import JsonFormatter, request_id_from
 from app.stats.cache import Gate, Memory
 from tests.factories import API, assert_problem, create
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.embedded import free_port
+from app.core.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

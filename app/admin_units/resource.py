@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import joinedload
 
 from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
-from app.crud import Resource, Summary
-from app.models import AdminUnit
+from app.kit.resource import Resource, Summary
+from app.models import AdminLevel, AdminUnit
 
 
 def _valid_on(day: Any) -> ColumnElement[bool]:
@@ -28,6 +28,7 @@ ADMIN_UNITS: Resource[AdminUnit] = Resource(
     update=AdminUnitUpdate,
     read=AdminUnitRead,
     query=AdminUnitQuery,
+    enums={"admin_level": AdminLevel},
     columns={"level": AdminUnit.level, "code": AdminUnit.code, "parent_id": AdminUnit.parent_id},
     sortable={
         "id": AdminUnit.id,

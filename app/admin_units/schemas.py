@@ -6,10 +6,10 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from app.enums import AdminLevel
-from app.pagination import FilterParams
-from app.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
-from app.types import Code, Day, Id, Name, QDay, QId, QText
+from app.kit.pagination import FilterParams
+from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
+from app.kit.types import Code, Day, Id, Name, QDay, QId, QText
+from app.models import AdminLevel
 
 
 class AdminUnitCreate(Body):

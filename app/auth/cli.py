@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.auth import service
-from app.config import async_url
-from app.db import make_sessionmaker
-from app.enums import Role
-from app.errors import AppError
-from app.models import ApiKey, StaffAccount
+from app.core.db import make_sessionmaker
+from app.core.errors import AppError
+from app.core.settings import async_url
+from app.models import ApiKey, Role, StaffAccount
 
 ROLES = [r.value for r in Role]
 

@@ -6,23 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi import APIRouter, Form, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
-from app.auth.principal import Admin, Principal, Unauthenticated, require
-from app.config import get_settings
-from app.db import get_session
-from app.enums import Role
-from app.errors import Conflict, error_responses, problem
-from app.models import AccessToken, ApiKey, StaffAccount
-from app.types import Flag, Name, WholeNumber
+from app.core.errors import Conflict
+from app.core.problems import error_responses, problem
+from app.core.settings import get_settings
+from app.kit.deps import Admin, Anyone, Session
+from app.kit.principal import Unauthenticated
+from app.kit.types import Flag, Name, WholeNumber
+from app.models import AccessToken, ApiKey, Role, StaffAccount
 
 router = APIRouter(prefix="/api/v1", tags=["staff and keys"])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Anyone = Annotated[Principal, Depends(require(Role.editor))]
 Username = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", description="Lower case, 3 to 64.")]
 Password = Annotated[str, Field(min_length=10, max_length=200)]
 

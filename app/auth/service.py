@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.credentials import digest, hash_password, new_api_key, new_token, verify_password
-from app.enums import Role
-from app.errors import Conflict, NotFound
-from app.models import AccessToken, ApiKey, SignInFailure, StaffAccount
+from app.core.credentials import digest, hash_password, new_api_key, new_token, verify_password
+from app.core.errors import Conflict, NotFound
+from app.models import AccessToken, ApiKey, Role, SignInFailure, StaffAccount
 
 
 async def create_account(

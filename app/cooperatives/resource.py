@@ -10,8 +10,8 @@ from app.cooperatives.schemas import (
     CooperativeRead,
     CooperativeUpdate,
 )
-from app.crud import Resource, Summary
-from app.models import AdminUnit, Cooperative, Village
+from app.kit.resource import Resource, Summary
+from app.models import AdminUnit, Cooperative, CooperativeSector, CooperativeStatus, LegalForm, Village
 
 COOPERATIVES: Resource[Cooperative] = Resource(
     path="cooperatives",
@@ -22,6 +22,11 @@ COOPERATIVES: Resource[Cooperative] = Resource(
     update=CooperativeUpdate,
     read=CooperativeRead,
     query=CooperativeQuery,
+    enums={
+        "legal_form": LegalForm,
+        "cooperative_sector": CooperativeSector,
+        "cooperative_status": CooperativeStatus,
+    },
     columns={
         "sector": Cooperative.sector,
         "legal_form": Cooperative.legal_form,

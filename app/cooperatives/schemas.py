@@ -6,10 +6,10 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from app.enums import CooperativeSector, CooperativeStatus, LegalForm
-from app.pagination import FilterParams
-from app.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.types import Code, Count, Day, Id, Name, QCount, QDay, QId, QText, QVnd, Vnd
+from app.kit.pagination import FilterParams
+from app.kit.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
+from app.kit.types import Code, Count, Day, Id, Name, QCount, QDay, QId, QText, QVnd, Vnd
+from app.models import CooperativeSector, CooperativeStatus, LegalForm
 
 
 class CooperativeCreate(Body):

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response
 
-from app.enums import PUBLISHED
-from app.errors import error_responses, problem
-from app.observability import POOL_IN_USE, metrics_body
+from app.core.observability import POOL_IN_USE, metrics_body
+from app.core.problems import error_responses, problem
+from app.kit.registry import Registry
 
 router = APIRouter()
 
@@ -35,9 +35,10 @@ class Ready(BaseModel):
     expected_migration: str | None
 
 
-def enum_table() -> dict[str, list[EnumValue]]:
+def enum_table(registry: Registry) -> dict[str, list[EnumValue]]:
     return {
-        name: [EnumValue(code=m.value, vi=m.vi, en=m.en) for m in enum] for name, enum in PUBLISHED.items()
+        name: [EnumValue(code=m.value, vi=m.vi, en=m.en) for m in enum]
+        for name, enum in registry.enums.items()
     }
 
 
@@ -48,8 +49,8 @@ def enum_table() -> dict[str, list[EnumValue]]:
     summary="Every enumeration with its codes and Vietnamese and English labels",
     response_model=dict[str, list[EnumValue]],
 )
-async def enums() -> dict[str, list[EnumValue]]:
-    return enum_table()
+async def enums(request: Request) -> dict[str, list[EnumValue]]:
+    return enum_table(request.app.state.registry)
 
 
 @router.get(

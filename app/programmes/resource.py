@@ -7,8 +7,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, any_, exists
 from sqlalchemy.orm import selectinload
 
-from app.crud import Child, Resource
-from app.models import Programme, ProgrammeBeneficiary, ProgrammeFunding
+from app.kit.resource import Child, Resource
+from app.models import (
+    ExtensionActivity,
+    FundingSource,
+    Programme,
+    ProgrammeBeneficiary,
+    ProgrammeFunding,
+    ProgrammeKind,
+    ProgrammeStatus,
+    PromotionActivity,
+)
 from app.programmes.schemas import ProgrammeCreate, ProgrammeQuery, ProgrammeRead, ProgrammeUpdate
 
 
@@ -34,6 +43,13 @@ PROGRAMMES: Resource[Programme] = Resource(
     update=ProgrammeUpdate,
     read=ProgrammeRead,
     query=ProgrammeQuery,
+    enums={
+        "programme_kind": ProgrammeKind,
+        "extension_activity": ExtensionActivity,
+        "promotion_activity": PromotionActivity,
+        "programme_status": ProgrammeStatus,
+        "funding_source": FundingSource,
+    },
     columns={
         "kind": Programme.kind,
         "activity": Programme.activity,

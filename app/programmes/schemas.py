@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.enums import ACTIVITIES_BY_KIND, FundingSource, ProgrammeActivity, ProgrammeKind, ProgrammeStatus
-from app.pagination import FilterParams
-from app.schemas import AnyOf, Body, RecordRead, partial_model
-from app.types import Id, LongText, Name, QId, QReportYear, ShortText, Vnd, Year
+from app.kit.pagination import FilterParams
+from app.kit.schemas import AnyOf, Body, RecordRead, partial_model
+from app.kit.types import Id, LongText, Name, QId, QReportYear, ShortText, Vnd, Year
+from app.models import ACTIVITIES_BY_KIND, FundingSource, ProgrammeActivity, ProgrammeKind, ProgrammeStatus
 
 
 class FundingLine(Body):

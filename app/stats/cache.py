@@ -26,9 +26,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.responses import Response
 
-from app.config import get_settings
-from app.db import longer_client_timeout
-from app.errors import Unavailable
+from app.core.db import longer_client_timeout
+from app.core.errors import Unavailable
+from app.core.settings import get_settings
+from app.kit.etags import etag_matches
 
 # Part of every ETag: bump it when the statistics' definitions or layout change.
 FORMAT = "stats-v1"
@@ -91,14 +92,6 @@ def request_key(request: Request) -> str:
 def make_etag(key: str, tag: str) -> str:
     digest = hashlib.blake2b(f"{FORMAT}|{key}|{tag}".encode(), digest_size=16).hexdigest()
     return f'"{digest}"'
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/ prefixes are ignored."""
-    if not header:
-        return False
-    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
-    return "*" in candidates or etag in candidates
 
 
 async def _one_snapshot(session: AsyncSession) -> None:

@@ -32,26 +32,25 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
-from app.crud import Resource, filter_conditions, filter_values
-from app.enums import (
+from app.core.labels import LabelledEnum
+from app.kit.filters import filter_conditions, filter_values
+from app.kit.resource import Resource
+from app.models import (
     PUBLIC_FUNDING_SOURCES,
+    AdminUnit,
+    Cooperative,
     CooperativeSector,
     CraftGroup,
     FairKind,
     FundingSource,
-    LabelledEnum,
-    ProgrammeKind,
-    VillageStatus,
-)
-from app.models import (
-    AdminUnit,
-    Cooperative,
     Programme,
     ProgrammeBeneficiary,
     ProgrammeFunding,
+    ProgrammeKind,
     TradeFair,
     Village,
     VillageFigure,
+    VillageStatus,
 )
 
 PUBLIC = sorted(PUBLIC_FUNDING_SOURCES)

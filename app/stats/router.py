@@ -8,15 +8,16 @@ import json
 from typing import Annotated, Any, cast
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.db import get_session
-from app.errors import FieldError, InvalidInput, error_responses
-from app.pagination import FilterParams
-from app.schemas import AnyOf
+from app.core.errors import FieldError, InvalidInput
+from app.core.problems import error_responses
+from app.kit.deps import Session
+from app.kit.pagination import FilterParams
+from app.kit.schemas import AnyOf
+from app.kit.types import QReportYear
 from app.stats.cache import cached_json
 from app.stats.queries import (
     MAX_DIMENSIONS,
@@ -31,10 +32,8 @@ from app.stats.queries import (
 )
 from app.stats.schemas import GroupedStats, Overview
 from app.stats.specs import ALL_STATS
-from app.types import QReportYear
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 YearParam = QReportYear
 
 

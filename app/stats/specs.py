@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from app.cooperatives.resource import COOPERATIVES
-from app.enums import (
+from app.models import (
+    Cooperative,
     CooperativeSector,
     CooperativeStatus,
     CraftGroup,
     FairKind,
     FundingSource,
     LegalForm,
+    Programme,
     ProgrammeActivity,
     ProgrammeKind,
+    TradeFair,
+    Village,
     VillageStatus,
 )
-from app.fairs.resource import TRADE_FAIRS
-from app.models import Cooperative, Programme, TradeFair, Village
 from app.programmes.resource import PROGRAMMES
 from app.stats.queries import (
     Dimension,
@@ -29,6 +31,7 @@ from app.stats.queries import (
     village_year_range,
     year_of,
 )
+from app.trade_fairs.resource import TRADE_FAIRS
 from app.villages.resource import VILLAGES
 
 VILLAGE_STATS = Stats(

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 
-from app.crud import Resource, Summary
-from app.models import Village, VillageFigure
+from app.kit.resource import Resource, Summary
+from app.models import FigureQualifier, Village, VillageFigure
 from app.village_figures.schemas import (
     VillageFigureCreate,
     VillageFigureQuery,
@@ -30,6 +30,7 @@ VILLAGE_FIGURES: Resource[VillageFigure] = Resource(
     update=VillageFigureUpdate,
     read=VillageFigureRead,
     query=VillageFigureQuery,
+    enums={"figure_qualifier": FigureQualifier},
     columns={
         "village_id": VillageFigure.village_id,
         "district_id": Village.district_id,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from app.enums import CraftGroup, FigureQualifier
-from app.pagination import FilterParams
-from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.types import Count, Id, QCount, QId, QReportYear, QVnd, Vnd, Year
+from app.kit.pagination import FilterParams
+from app.kit.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
+from app.kit.types import Count, Id, QCount, QId, QReportYear, QVnd, Vnd, Year
+from app.models import CraftGroup, FigureQualifier
 
 
 class VillageFigureCreate(Body):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import joinedload
 
-from app.crud import Resource, Summary
-from app.models import AdminUnit, Village
+from app.kit.resource import Resource, Summary
+from app.models import AdminUnit, CraftGroup, Village, VillageStatus
 from app.villages.schemas import VillageCreate, VillageQuery, VillageRead, VillageUpdate
 
 VILLAGES: Resource[Village] = Resource(
@@ -17,6 +17,7 @@ VILLAGES: Resource[Village] = Resource(
     update=VillageUpdate,
     read=VillageRead,
     query=VillageQuery,
+    enums={"craft_group": CraftGroup, "village_status": VillageStatus},
     columns={
         "craft_group": Village.craft_group,
         "status": Village.status,

@@ -6,10 +6,9 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from app.enums import CraftGroup, VillageStatus
-from app.pagination import FilterParams
-from app.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
-from app.types import (
+from app.kit.pagination import FilterParams
+from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
+from app.kit.types import (
     Count,
     Day,
     EstablishedYear,
@@ -26,6 +25,7 @@ from app.types import (
     SearchQuery,
     ShortText,
 )
+from app.models import CraftGroup, VillageStatus
 
 
 class VillageCreate(Body):

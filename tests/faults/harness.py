@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.__main__ import migrate
-from app.embedded import EmbeddedPostgres, free_port
+from app.core.embedded import EmbeddedPostgres, free_port
 from tests.conftest import create_database, plain_url
 from tests.faults.proxy import Proxy
 

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TypeVar
 
-from app.embedded import free_port
+from app.core.embedded import free_port
 
 T = TypeVar("T")
 CHUNK = 65536

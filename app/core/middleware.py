@@ -8,7 +8,9 @@ from typing import Any
 from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.observability import IN_FLIGHT, REQUEST_ID, access_log, observe, request_id_from
+from app.core.errors import BodyTooLarge
+from app.core.observability import IN_FLIGHT, REQUEST_ID, access_log, observe, request_id_from
+from app.core.problems import problem
 
 
 class Edge:
@@ -134,14 +136,8 @@ class Edge:
         return False
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        from app.errors import problem
-
         response = problem(413, f"the request body is over {self.limit} bytes", instance=scope["path"])
         await response(scope, _no_receive, send)
-
-
-class BodyTooLarge(Exception):
-    """Raised while reading a request body past the limit (rendered as a 413 problem)."""
 
 
 async def _no_receive() -> Message:

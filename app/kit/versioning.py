@@ -1,22 +1,30 @@
 """Count writes per table in data_version, inside the writing transaction.
 
 Mapper events note the table of every row actually inserted, changed or deleted (cascaded
-deletes of embedded lines included); just before the commit one UPDATE bumps those tables'
-counters. One statement, rows in a fixed order, held only while the transaction commits:
-concurrent writers cannot deadlock on it. A rollback forgets the tables.
+deletes of embedded lines included); just before the commit one statement bumps those tables'
+counters (creating a counter the first time a table is written). Rows in a fixed order, held only
+while the transaction commits: concurrent writers cannot deadlock on it. A rollback forgets the
+tables. Which tables are counted is the registry's business: `track()` adds them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, event, func, update
+from sqlalchemy import Connection, event, func
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapper, Session, object_session
 
-from app.models import TRACKED_TABLES, Base, DataVersion
+from app.models import Base, DataVersion
 
 _KEY = "touched_tables"
-_TRACKED = frozenset(TRACKED_TABLES)
+_TRACKED: set[str] = set()
+
+
+def track(tables: Iterable[str]) -> None:
+    """Count the writes to these tables from now on (the registry's tracked tables)."""
+    _TRACKED.update(tables)
 
 
 def _note(mapper: Mapper[Any], target: Any) -> None:
@@ -42,11 +50,14 @@ def _before_commit(session: Session) -> None:
     session.flush()
     tables = session.info.pop(_KEY, None)
     if tables:
+        statement = insert(DataVersion).values(
+            [{"resource": name, "version": 1, "changed_at": func.now()} for name in sorted(tables)]
+        )
         session.execute(
-            update(DataVersion)
-            .where(DataVersion.resource.in_(sorted(tables)))
-            .values(version=DataVersion.version + 1, changed_at=func.now())
-            .execution_options(synchronize_session=False)
+            statement.on_conflict_do_update(
+                index_elements=[DataVersion.resource],
+                set_={"version": DataVersion.version + 1, "changed_at": func.now()},
+            )
         )
 
 
@@ -63,6 +74,3 @@ def install() -> None:
     event.listen(Base, "before_update", _updating, propagate=True)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_rollback", _forget)
-
-
-install()

@@ -12,11 +12,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from app import versioning
-from app.config import Settings, async_url
-
-versioning.install()  # every write through a session bumps its tables' data versions
-
+from app.core.settings import Settings, async_url
 
 CLIENT_MARGIN_S = 2.0
 

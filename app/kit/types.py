@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
+from app.core.text import nfc
 from app.models import BIGINT_MAX, ESTABLISHED_YEAR_MIN, INT_MAX, YEAR_MAX, YEAR_MIN
-from app.text import nfc
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

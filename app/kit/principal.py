@@ -7,20 +7,16 @@ malformed, wrong, expired, revoked or of a disabled account: 401. A role too low
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.credentials import PREFIX_LENGTH, digest, same_digest
-from app.db import get_session
-from app.enums import Role
-from app.errors import AppError
-from app.models import AccessToken, ApiKey, StaffAccount
+from app.core.credentials import PREFIX_LENGTH, digest, same_digest
+from app.core.errors import AppError
+from app.models import AccessToken, ApiKey, Role, StaffAccount
 
 RANK = {Role.editor.value: 1, Role.admin.value: 2}
 CHALLENGE = 'Bearer realm="craftvillage", ApiKey realm="craftvillage"'
@@ -119,28 +115,3 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal | N
         principal = await _from_token(session, token.strip())
     request.state.principal = principal
     return principal
-
-
-def require(role: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency: the caller, who must hold at least `role`."""
-
-    async def dependency(
-        request: Request,
-        session: Annotated[AsyncSession, Depends(get_session, scope="function")],
-        _bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
-        _key: Annotated[str | None, Depends(key_scheme)] = None,
-    ) -> Principal:
-        principal = await authenticate(request, session)
-        if principal is None:
-            raise Unauthenticated("this operation needs a credential: a bearer token or an API key")
-        if RANK[principal.role] < RANK[role.value]:
-            raise Forbidden(
-                f"this operation needs the {role.value} role; {principal.name} is {principal.role}"
-            )
-        return principal
-
-    return dependency
-
-
-Editor = Annotated[Principal, Depends(require(Role.editor))]
-Admin = Annotated[Principal, Depends(require(Role.admin))]

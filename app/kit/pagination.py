@@ -7,7 +7,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import URL
 
-from app.types import SearchQuery, WholeNumber
+from app.kit.types import SearchQuery, WholeNumber
 
 T = TypeVar("T")
 

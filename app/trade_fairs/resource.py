@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, extract, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.crud import Child, Resource, Summary
-from app.fairs.schemas import TradeFairCreate, TradeFairQuery, TradeFairRead, TradeFairUpdate
-from app.models import Programme, TradeFair, TradeFairParticipant
+from app.kit.resource import Child, Resource, Summary
+from app.models import FairKind, Programme, TradeFair, TradeFairParticipant
+from app.trade_fairs.schemas import TradeFairCreate, TradeFairQuery, TradeFairRead, TradeFairUpdate
 
 
 # Years of start_on. Bounds are written as dates so that the index on start_on serves them.
@@ -43,6 +43,7 @@ TRADE_FAIRS: Resource[TradeFair] = Resource(
     update=TradeFairUpdate,
     read=TradeFairRead,
     query=TradeFairQuery,
+    enums={"fair_kind": FairKind},
     columns={
         "kind": TradeFair.kind,
         "country": TradeFair.country,

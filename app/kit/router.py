@@ -7,43 +7,22 @@ reads the concrete schema classes of each resource from the endpoint signatures.
 import json
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import crud, idempotency, reads
-from app.audit import Actor
-from app.auth.principal import Editor, Principal
-from app.crud import Resource
-from app.db import get_session
-from app.errors import FieldError, InvalidInput, NotFound, error_responses
-from app.models import BIGINT_MAX
-from app.pagination import ListParams, Page, link_header
-from app.stats.cache import etag_matches
-from app.types import WholeNumber
+from app.core.errors import NotFound
+from app.core.problems import error_responses
+from app.kit import idempotency, reads, service
+from app.kit.audit import Actor
+from app.kit.deps import Editor, IdempotencyKey, IfMatch, ReadConnection, RecordId, Session
+from app.kit.etags import etag, etag_matches, expected_version
+from app.kit.pagination import ListParams, Page, link_header
+from app.kit.principal import Principal
+from app.kit.registry import Registry
+from app.kit.resource import Resource
 
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Any unique string per intended creation; a retry with it creates nothing more.",
-    ),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        max_length=100,
-        description='The ETag of the record as you last read it, e.g. "3" (or give `version` in the body).',
-    ),
-]
-ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
 JSON = "application/json"
-RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id."), WholeNumber]
 
 
 def _with_sort_pattern(res: Resource[Any]) -> type[ListParams]:
@@ -89,33 +68,13 @@ async def _written(session: AsyncSession, res: Resource[Any], record_id: int) ->
     return body, {"ETag": etag(version)}
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def expected_version(if_match: str | None, body_version: int | None) -> int | None:
-    """The version the client last saw: If-Match (an item's ETag) or the body's `version`."""
-    if if_match is None:
-        return body_version
-    tag = if_match.strip()
-    if not (tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit() and len(tag) < 14):
-        raise crud.PreconditionRequired(
-            'If-Match must be the ETag of the record as you read it, e.g. "3"',
-            errors=[FieldError(field="If-Match", message='an ETag such as "3"', location="header")],
-        )
-    version = int(tag[1:-1])
-    if body_version is not None and body_version != version:
-        raise InvalidInput("If-Match and the body's version disagree")
-    return version
-
-
 def actor_of(request: Request, principal: Principal) -> Actor:
     return Actor(
         principal, request.client.host if request.client else None, getattr(request.state, "request_id", None)
     )
 
 
-def crud_router(res: Resource[Any]) -> APIRouter:
+def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     """The five endpoints of a resource, with their documented problem responses."""
     router = APIRouter(prefix="/" + res.path, tags=[res.plural])
     name = res.path.replace("-", "_")
@@ -162,7 +121,7 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         async def run() -> idempotency.Answer:
-            record = await crud.create_record(session, res, body, actor_of(request, principal))
+            record = await service.create_record(session, registry, res, body, actor_of(request, principal))
             location = str(request.url_for(f"get_{name}", record_id=record.id).path)
             content, headers = await _written(session, res, record.id)
             return idempotency.Answer(201, content, {"Location": location, **headers})
@@ -210,7 +169,7 @@ def crud_router(res: Resource[Any]) -> APIRouter:
     ) -> Response:
         version = expected_version(if_match, getattr(body, "version", None))
         actor = actor_of(request, principal)
-        record = await crud.update_record(session, res, record_id, body, actor, version)
+        record = await service.update_record(session, registry, res, record_id, body, actor, version)
         content, headers = await _written(session, res, record.id)
         return Response(content, media_type=JSON, headers=headers)
 
@@ -226,7 +185,7 @@ def crud_router(res: Resource[Any]) -> APIRouter:
         request: Request, session: Session, principal: Editor, record_id: RecordId, if_match: IfMatch = None
     ) -> Response:
         version = expected_version(if_match, None)
-        await crud.delete_record(session, res, record_id, actor_of(request, principal), version)
+        await service.delete_record(session, registry, res, record_id, actor_of(request, principal), version)
         return Response(status_code=204)
 
     return router

@@ -7,10 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.enums import FairKind
-from app.pagination import FilterParams
-from app.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.types import (
+from app.kit.pagination import FilterParams
+from app.kit.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
+from app.kit.types import (
     Count,
     Country,
     Day,
@@ -25,6 +24,7 @@ from app.types import (
     ShortText,
     Vnd,
 )
+from app.models import FairKind
 
 
 class Participant(Body):

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.errors import Conflict, FieldError, InvalidInput
+from app.core.errors import Conflict, FieldError, InvalidInput
 from app.models import IdempotencyRecord
 
 KEEP_HOURS = 48

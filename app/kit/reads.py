@@ -36,8 +36,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.crud import Resource, filter_conditions, filter_values, order_by
-from app.pagination import ListParams
+from app.kit.filters import filter_conditions, filter_values, order_by
+from app.kit.pagination import ListParams
+from app.kit.resource import Resource
 
 DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
 PLAN_CACHE_SIZE = 2048

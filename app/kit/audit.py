@@ -8,7 +8,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.kit.principal import Principal
 from app.models import AuditEvent
 
 

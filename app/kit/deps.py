@@ -1,0 +1,79 @@
+"""Every request dependency in one place: the session, the read connection, the caller, and the
+headers and path parameters the resource endpoints share.
+
+Routers declare what they need with these annotations; none of them builds its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import get_session
+from app.kit import reads
+from app.kit.principal import (
+    RANK,
+    Forbidden,
+    Principal,
+    Unauthenticated,
+    authenticate,
+    bearer_scheme,
+    key_scheme,
+)
+from app.kit.types import WholeNumber
+from app.models import BIGINT_MAX, Role
+
+# The request's transaction: committed when the handler returns, rolled back when it raises.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# A pooled raw connection for the read path (no transaction: each read is one statement).
+ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller, who must hold at least `role`."""
+
+    async def dependency(
+        request: Request,
+        session: Session,
+        _bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
+        _key: Annotated[str | None, Depends(key_scheme)] = None,
+    ) -> Principal:
+        principal = await authenticate(request, session)
+        if principal is None:
+            raise Unauthenticated("this operation needs a credential: a bearer token or an API key")
+        if RANK[principal.role] < RANK[role.value]:
+            raise Forbidden(
+                f"this operation needs the {role.value} role; {principal.name} is {principal.role}"
+            )
+        return principal
+
+    return dependency
+
+
+Editor = Annotated[Principal, Depends(require(Role.editor))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+# Any signed-in caller: every role can at least edit.
+Anyone = Editor
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string per intended creation; a retry with it creates nothing more.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=100,
+        description='The ETag of the record as you last read it, e.g. "3" (or give `version` in the body).',
+    ),
+]
+RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id."), WholeNumber]

@@ -1,0 +1,126 @@
+"""Filters and ordering: query parameters turned into WHERE and ORDER BY clauses for a Resource.
+
+Filter values travel as bound parameters named after the query parameter, so the SQL of a list
+depends only on which filters are present, not on their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func
+from sqlalchemy.sql.elements import BindParameter
+
+from app.core.errors import FieldError, InvalidInput
+from app.core.text import like_escape, search_terms
+from app.kit.pagination import FilterParams, ListParams
+from app.kit.resource import Resource
+
+RANGE_SUFFIXES: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "_min": lambda c, v: c >= v,
+    "_from": lambda c, v: c >= v,
+    "_max": lambda c, v: c <= v,
+    "_to": lambda c, v: c <= v,
+}
+# Parameters that are not filters: paging, ordering, search, and the statistics' own.
+NOT_FILTERS = frozenset(ListParams.model_fields) | {"group_by"}
+
+
+def filter_values(
+    res: Resource[Any], params: FilterParams, *, skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The filters a query uses, as bound-parameter values keyed by parameter name.
+
+    Search terms become q_0, q_1, ... (LIKE patterns). Only names and counts shape the SQL, so
+    the statement for a given set of filters is compiled once and reused with other values.
+    """
+    values: dict[str, Any] = {}
+    for name, value in params.model_dump(exclude_none=True).items():
+        if name in NOT_FILTERS or name in skip:
+            continue
+        column = res.columns.get(name)
+        is_array = column is not None and isinstance(getattr(column, "type", None), ARRAY)
+        values[name] = _db_value([value] if is_array and not isinstance(value, list) else value)
+    if params.q and res.search is not None:
+        for index, term in enumerate(search_terms(params.q)):
+            values[f"q_{index}"] = "%" + like_escape(term) + "%"
+    return values
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_db_value(v) for v in value]
+    return value
+
+
+def filter_conditions(res: Resource[Any], names: Iterable[str]) -> list[ColumnElement[bool]]:
+    """WHERE clauses for these filters, each reading its value from the bound parameter of its name:
+    equality or ANY for lists, range suffixes (_min, _max, _from, _to), array containment, search."""
+    conditions: list[ColumnElement[bool]] = []
+    for name in names:
+        param: BindParameter[Any] = bindparam(name)
+        if name.startswith("q_") and res.search is not None:
+            conditions.append(res.search.like(func.lower(func.f_unaccent(param))))
+        elif name in res.custom:
+            conditions.append(res.custom[name](param))
+        elif name in res.columns:
+            column = res.columns[name]
+            if isinstance(getattr(column, "type", None), ARRAY):
+                conditions.append(column.contains(param))
+            elif _is_list_filter(res, name):
+                conditions.append(column == any_(param))
+            else:
+                conditions.append(column == param)
+        else:
+            for suffix, compare in RANGE_SUFFIXES.items():
+                if name.endswith(suffix) and name[: -len(suffix)] in res.columns:
+                    conditions.append(compare(res.columns[name[: -len(suffix)]], param))
+                    break
+            else:  # pragma: no cover - refused when the registry is built (unmapped_filters)
+                raise RuntimeError(f"filter {name} of {res.path} maps to no column")
+    return conditions
+
+
+def unmapped_filters(res: Resource[Any]) -> list[str]:
+    """Query parameters of the resource that no column, range suffix or custom condition serves
+    (checked when the registry is built, so that a mismatch stops start-up, not a request)."""
+    unmapped = []
+    for name in res.query.model_fields:
+        if name in NOT_FILTERS or name in res.custom or name in res.columns:
+            continue
+        if any(name.endswith(s) and name[: -len(s)] in res.columns for s in RANGE_SUFFIXES):
+            continue
+        unmapped.append(name)
+    return unmapped
+
+
+def _is_list_filter(res: Resource[Any], name: str) -> bool:
+    annotation = res.query.model_fields[name].annotation
+    return "list" in str(annotation)
+
+
+def order_by(res: Resource[Any], params: ListParams) -> list[Any]:
+    """ORDER BY from the sort parameter (whitelisted), then id so that pages are stable."""
+    clauses: list[Any] = []
+    if params.sort:
+        for raw in params.sort.split(","):
+            key = raw.strip()
+            descending = key.startswith("-")
+            key = key.lstrip("-+")
+            if key not in res.sortable:
+                allowed = ", ".join(sorted(res.sortable))
+                raise InvalidInput(
+                    f"cannot sort by '{key}'; sortable fields: {allowed}",
+                    errors=[FieldError(field="sort", message=f"allowed: {allowed}", location="query")],
+                )
+            column = res.sortable[key]
+            clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
+    elif params.q and params.q.split() and res.search is not None:
+        # Best matches first: the whole query's similarity to the record's search text.
+        clauses.append(func.similarity(res.search, func.lower(func.f_unaccent(bindparam("q")))).desc())
+    clauses.append(res.model.id.desc() if params.sort and params.sort.strip() == "-id" else res.model.id)
+    return clauses

@@ -1,0 +1,83 @@
+"""Resource: the declaration of one kind of record, from which the kit builds its endpoints.
+
+A resource says which table holds it, its request and response schemas, which query parameters
+filter and sort by which columns, what it embeds and summarises. Everything the generic service,
+router, read path and statistics need to know about it is here, nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.sql.elements import SQLColumnExpression
+
+from app.core.labels import LabelledEnum
+from app.kit.pagination import FilterParams
+from app.models import Base, Record
+
+M = TypeVar("M", bound=Record)
+
+
+@dataclass(frozen=True)
+class Child:
+    """An embedded list written whole with its parent (programme funding, fair participants)."""
+
+    model: type[Base]
+    parent_key: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A small embedded summary of a referenced record (e.g. a village's district)."""
+
+    model: type[Base]
+    key: Any  # the referring column, e.g. Village.district_id
+    fields: tuple[str, ...] = ("id", "name")
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per resource
+class Resource(Generic[M]):
+    """Everything the generic service and router need to know about one kind of record."""
+
+    path: str
+    singular: str
+    plural: str
+    model: type[M]
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    query: type[FilterParams]
+    columns: Mapping[str, Any]
+    sortable: Mapping[str, Any]
+    search: SQLColumnExpression[str] | None = None
+    load: Sequence[ExecutableOption] = ()
+    joins: Callable[[Select[Any]], Select[Any]] | None = None
+    children: Mapping[str, Child] = field(default_factory=dict)
+    summaries: Mapping[str, Summary] = field(default_factory=dict)
+    # Filters that are not a plain comparison with one column: name -> condition for a value.
+    custom: Mapping[str, Callable[[Any], ColumnElement[bool]]] = field(default_factory=dict)
+    # Enumerations of this resource published by GET /api/v1/meta/enums, under these names.
+    enums: Mapping[str, type[LabelledEnum]] = field(default_factory=dict)
+
+    @property
+    def table(self) -> Table:
+        return table_of(self.model)
+
+    def tables(self) -> list[Table]:
+        """Its own table and those of its embedded lists: what a write to it can change."""
+        return [self.table, *(table_of(child.model) for child in self.children.values())]
+
+    def base_select(self) -> Select[Any]:
+        stmt: Select[Any] = select(self.model).options(*self.load)
+        return self.joins(stmt) if self.joins else stmt
+
+
+def table_of(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

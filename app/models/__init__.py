@@ -1,0 +1,69 @@
+"""Every table, one module per aggregate (a resource and its embedded lines): the one import
+point for Alembic and for code that needs several tables."""
+
+from app.models.admin_unit import AdminLevel, AdminUnit
+from app.models.audit import AuditEvent
+from app.models.base import BIGINT_MAX, ESTABLISHED_YEAR_MIN, INT_MAX, YEAR_MAX, YEAR_MIN, Base, Record
+from app.models.bookkeeping import DataVersion, IdempotencyRecord, StatsCache
+from app.models.cooperative import Cooperative, CooperativeSector, CooperativeStatus, LegalForm
+from app.models.programme import (
+    ACTIVITIES_BY_KIND,
+    PUBLIC_FUNDING_SOURCES,
+    ExtensionActivity,
+    FundingSource,
+    Programme,
+    ProgrammeActivity,
+    ProgrammeBeneficiary,
+    ProgrammeFunding,
+    ProgrammeKind,
+    ProgrammeStatus,
+    PromotionActivity,
+)
+from app.models.staff import AccessToken, ApiKey, Role, SignInFailure, StaffAccount
+from app.models.trade_fair import FairKind, TradeFair, TradeFairParticipant
+from app.models.village import CraftGroup, Village, VillageStatus
+from app.models.village_figure import FigureQualifier, VillageFigure
+
+__all__ = [
+    "ACTIVITIES_BY_KIND",
+    "BIGINT_MAX",
+    "ESTABLISHED_YEAR_MIN",
+    "INT_MAX",
+    "PUBLIC_FUNDING_SOURCES",
+    "YEAR_MAX",
+    "YEAR_MIN",
+    "AccessToken",
+    "AdminLevel",
+    "AdminUnit",
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Cooperative",
+    "CooperativeSector",
+    "CooperativeStatus",
+    "CraftGroup",
+    "DataVersion",
+    "ExtensionActivity",
+    "FairKind",
+    "FigureQualifier",
+    "FundingSource",
+    "IdempotencyRecord",
+    "LegalForm",
+    "Programme",
+    "ProgrammeActivity",
+    "ProgrammeBeneficiary",
+    "ProgrammeFunding",
+    "ProgrammeKind",
+    "ProgrammeStatus",
+    "PromotionActivity",
+    "Record",
+    "Role",
+    "SignInFailure",
+    "StaffAccount",
+    "StatsCache",
+    "TradeFair",
+    "TradeFairParticipant",
+    "Village",
+    "VillageFigure",
+    "VillageStatus",
+]

@@ -1,0 +1,38 @@
+"""The audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+
+class AuditEvent(Base):
+    """One committed create, update or delete: who, from where, what, and the fields changed."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_kind: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(Text)
+    client_addr: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    resource: Mapped[str] = mapped_column(Text)
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    request_id: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("actor_kind IN ('account', 'api_key')", name="actor_kind_valid"),
+        CheckConstraint("action IN ('create', 'update', 'delete')", name="action_valid"),
+        Index("ix_audit_event_resource_record_id", "resource", "record_id"),
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_actor_kind_actor_id", "actor_kind", "actor_id"),
+    )
