@@ -1,4 +1,4 @@
-"""The command line: `python -m app serve|migrate|seed`.
+"""The command line: `python -m app serve|migrate|seed|openapi|users|keys`.
 
 Without DATABASE_URL every command starts the embedded PostgreSQL (data under DATA_DIR, default
 .data/) for as long as it runs, and stops it on exit, Ctrl-C or SIGTERM.

@@ -1,6 +1,6 @@
 """A national-scale dataset, generated deterministically and loaded with COPY.
 
-Every row obeys the CHECK constraints of app/models.py (participating <= total households,
+Every row obeys the CHECK constraints of app/models/ (participating <= total households,
 recognised villages have recognised_on, an activity of the programme's kind, VN for hosted and
 attended fairs and another country for overseas ones, ...). Ids are given explicitly, so that
 references can be drawn without reading anything back; the identity sequences are moved past

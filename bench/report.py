@@ -274,7 +274,7 @@ def markdown(results: dict[str, Any], results_dir: Path) -> str:  # noqa: PLR091
     w("")
     w(
         "Generated deterministically (`random.Random` seeded with "
-        f"{opts['seed']}, scale {opts['scale']:g}) within every CHECK constraint of `app/models.py`, "
+        f"{opts['seed']}, scale {opts['scale']:g}) within every CHECK constraint of `app/models/`, "
         "loaded with COPY (asyncpg `copy_records_to_table`) into a database migrated by Alembic. "
         "Secondary indexes and foreign keys are dropped during the COPY and rebuilt from their own "
         "definitions afterwards (the schema is checked identical to Alembic's), then `VACUUM (ANALYZE)` "

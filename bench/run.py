@@ -282,7 +282,7 @@ def bench_database(options: argparse.Namespace) -> Iterator[Database]:
     folder = (
         Path(options.data_dir) if options.data_dir else Path(tempfile.mkdtemp(prefix="craftvillage-bench-"))
     )
-    # A throwaway server: fsync, synchronous_commit and full_page_writes off (app.embedded).
+    # A throwaway server: fsync, synchronous_commit and full_page_writes off (app.core.embedded).
     embedded = EmbeddedPostgres(folder, database="postgres", throwaway=True)
     say(f"starting an embedded PostgreSQL in {folder} (durability off: fsync, synchronous_commit)")
     server = plain(embedded.start())

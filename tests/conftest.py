@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
@@ -32,6 +33,7 @@ from app.kit.reads import read_connection
 from app.main import create_app, migration_head
 from app.models import Role
 from app.stats.cache import Memory
+from tests.models.constraints import BASE
 
 
 def plain_url(url: str) -> str:
@@ -206,6 +208,26 @@ async def anonymous(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClien
     """A client of the same app and transaction that sends no credential."""
     async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def base(db: AsyncSession) -> AsyncSession:
+    """The test's session holding the rows every database-rule case starts from
+    (tests/models/constraints.py, BASE)."""
+    for statement in BASE:
+        await db.execute(text(statement))
+    # Commit (within the test's outer transaction), or the first refused request's rollback
+    # would take these rows with it.
+    await db.commit()
+    return db
+
+
+@pytest.fixture
+def fresh_stats_memory(app: FastAPI) -> None:
+    """Each test's writes are rolled back, data versions included, so a tag can recur with other
+    data in the next test: start each test with an empty statistics memory. The statistics tests
+    use it (pytestmark = pytest.mark.usefixtures("fresh_stats_memory"))."""
+    app.state.stats_memory = Memory()
 
 
 async def committed_key(engine: AsyncEngine, role: Role = Role.admin) -> str:

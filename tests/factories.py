@@ -1,7 +1,10 @@
-"""Builders for test records (each POSTs through the API and returns the JSON) and shared checks."""
+"""Builders for test records (each POSTs through the API and returns the JSON), shared checks, and
+the facts each resource's test package declares for the generic tests (ResourceFacts)."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Awaitable, Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,11 +13,13 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.registry import REGISTRY
+
 JSON = dict[str, Any]
 API = "/api/v1"
 
 # Every collection, in the order the app mounts them.
-PATHS = ("admin-units", "villages", "village-figures", "cooperatives", "programmes", "trade-fairs")
+PATHS = tuple(res.path for res in REGISTRY)
 
 # Words that would betray a traceback, the driver, the ORM (any case) or SQL text in an error body.
 LEAKS = ("traceback", "asyncpg", "sqlalchemy")
@@ -110,19 +115,93 @@ async def places(client: httpx.AsyncClient) -> Places:
 
 def valid_body(path: str, at: Places, n: int = 0) -> JSON:
     """A body the API accepts for a new record of `path`; n keeps codes and years distinct."""
-    if path == "admin-units":
-        return {"code": f"9{n:02d}", "name": f"Xã thử {n}", "level": "commune", "parent_id": at.district_id}
-    if path == "villages":
-        return village_body(at.district_id, f"Làng thử {n}")
-    if path == "village-figures":
-        return {"village_id": at.village_id, "year": 2000 + n}
-    if path == "cooperatives":
-        return {"name": f"HTX thử {n}", "sector": "sedge", "district_id": at.district_id}
-    if path == "programmes":
-        return programme_body(f"Đề án thử {n}")
-    if path == "trade-fairs":
-        return fair_body(f"Hội chợ thử {n}")
-    raise AssertionError(path)
+    return facts(path).valid_body(at, n)
+
+
+# -- what the generic tests know of each resource ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceFacts:
+    """What the generic tests (tests/kit, tests/core, tests/auth) need to know of one resource.
+
+    Each resource's test package declares its own in `tests/<package>/facts.py` as
+    `FACTS = ResourceFacts(...)`, found through the registry's paths (see `facts`). The values are
+    expectations written by hand, never read from the app's schemas or declarations: a test that
+    took them from the code under test could not fail.
+    """
+
+    path: str
+    # A body the API accepts for a new record, given the places; n keeps codes and years distinct.
+    valid_body: Callable[[Places, int], JSON]
+    # A field a PATCH changes and a value to change it to; another value of the same field; and a
+    # second, different change (another field), so that the version moves again.
+    change: tuple[str, Any]
+    other_value: Any
+    second_change: JSON
+    # Records of the collection after places() and one create (places() makes a province, a
+    # district and a village).
+    total_after_create: int
+    # Fields a create body must carry.
+    required: Set[str]
+    # Fields that always have a value (required, or defaulted but never null).
+    not_null: Sequence[str]
+    # A filter that selects exactly the records valid_body() makes (and not what places() made).
+    only_made: str
+    # The fields the list sorts by, separated by white space.
+    sortable: str
+    # A text field, an INTEGER field and, if the resource has one, a money (BIGINT đồng) field.
+    text_field: str
+    integer_field: str
+    money_field: str | None = None
+    # When the money is on a line of an embedded list: a one-field body putting the amount there
+    # (a line's amount is never null, unlike a record's).
+    money_line: Callable[[Any], JSON] | None = None
+    # Whether records carry a free-text `name` (round trips, Vietnamese order, search by name).
+    named: bool = True
+    # A field the list sorts by, to build malformed sort parameters around.
+    sort_key: str = "name"
+    # For a resource not searched by its own name: makes (given the places) a record that a search
+    # for "VAN CHANG" finds, and returns it.
+    searched: Callable[[httpx.AsyncClient, Places], Awaitable[JSON]] | None = None
+
+
+def facts_module(path: str) -> str:
+    """The module declaring a resource's facts: tests/<its package>/facts.py."""
+    return f"tests.{path.replace('-', '_')}.facts"
+
+
+def facts(path: str) -> ResourceFacts:
+    """The facts of the resource at `path`; an AssertionError naming the file to write if none."""
+    name = facts_module(path)
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name not in (name, name.rpartition(".")[0]):
+            raise
+        raise AssertionError(
+            f"the resource {path!r} is registered (app/registry.py) but its tests declare no facts:"
+            f" write {name.replace('.', '/')}.py with FACTS = ResourceFacts(path={path!r}, ...)"
+            " (tests/factories.py), and an empty __init__.py beside it"
+        ) from None
+    found = getattr(module, "FACTS", None)
+    assert isinstance(found, ResourceFacts), f"{name} must define FACTS = ResourceFacts(...)"
+    assert found.path == path, f"{name} declares the facts of {found.path!r}, not of {path!r}"
+    return found
+
+
+def paths_where(wanted: Callable[[ResourceFacts], bool]) -> list[str]:
+    """The registered paths whose facts are wanted, for a parametrize list; a path without facts is
+    kept, so that its test fails saying which facts to write."""
+    kept = []
+    for path in PATHS:
+        try:
+            if not wanted(facts(path)):
+                continue
+        except AssertionError:
+            pass
+        kept.append(path)
+    return kept
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -177,6 +256,14 @@ def links(response: httpx.Response) -> dict[str, dict[str, list[str]]]:
         url = urlsplit(target.lstrip("<"))
         out[rel.strip('"')] = parse_qs(url.query, keep_blank_values=True)
     return out
+
+
+async def trail(client: httpx.AsyncClient, **params: Any) -> JSON:
+    """A page of the audit trail, read by the administrator's client."""
+    response = await client.get(f"{API}/audit", params=params)
+    assert response.status_code == 200, response.text
+    body: JSON = response.json()
+    return body
 
 
 async def snapshot(db: AsyncSession) -> dict[str, str]:

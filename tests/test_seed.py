@@ -1,6 +1,6 @@
 """The sample data reproduces the report's 2015 figures, and loading it twice changes nothing.
 
-Every expected number is the report's (shared/domain.md §1) or the figure the sample data states;
+Every expected number is the report's (the README's figures of 2015) or the figure the sample data states;
 the checks are SQL written here, not the application's own statistics.
 """
 

@@ -57,7 +57,7 @@ class Edge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                # Set by app.auth when the request's credential was checked (writes, admin).
+                # Set by app.kit.principal when the request's credential was checked (writes, admin).
                 authenticated = "principal" in state
                 headers = [
                     (k, v)

@@ -47,6 +47,11 @@ class Registry:
             dict.fromkeys(table_of(r.model).metadata for r in self.resources)
         )
         errors = _problems(self.resources, self.metadata)
+        errors.extend(
+            f"enumeration {name!r} is published by a resource and again among the extra ones"
+            for name in extra_enums
+            if any(name in r.enums for r in self.resources)
+        )
         if errors:
             raise RegistryError(
                 "the resource registry is inconsistent:\n" + "\n".join(f"  - {e}" for e in errors)

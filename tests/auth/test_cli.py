@@ -1,0 +1,95 @@
+"""The command line that manages accounts and keys (app/auth/cli.py): `python -m app users ...`
+and `python -m app keys ...` against a database of their own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.__main__ import migrate
+from tests.auth.helpers import PASSWORD, assert_unauthenticated, sign_in
+from tests.conftest import create_database, drop_database
+from tests.factories import API
+from tests.stats.helpers import app_client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def scratch_url(server_url: str) -> Iterator[str]:
+    url = create_database(server_url, "cv_cli")
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(server_url, url)
+
+
+def cli(url: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"TEST_DATABASE_URL", "CRAFTVILLAGE_PASSWORD"}}
+    env["DATABASE_URL"] = url
+    if password is not None:
+        env["CRAFTVILLAGE_PASSWORD"] = password
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+async def test_command_line_manages_accounts_and_keys(scratch_url: str) -> None:
+    made = cli(scratch_url, "users", "create", "quan.tri", "--display-name", "Quản trị", "--role", "admin",
+               password=PASSWORD)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert PASSWORD not in made.stdout + made.stderr
+    cli(scratch_url, "users", "create", "lan.nguyen", "--display-name", "Lan", password=PASSWORD)
+    too_short = cli(scratch_url, "users", "create", "ngan.ngan", "--display-name", "N", password="short")
+    assert too_short.returncode != 0
+
+    key = cli(scratch_url, "keys", "create", "--name", "cổng dữ liệu", "--role", "editor")
+    assert key.returncode == 0, key.stderr
+    secret = key.stdout.strip().splitlines()[-1]
+    assert secret.startswith("cvk_") and " " not in secret
+
+    async with app_client(scratch_url) as (_, admin_client):
+        http = httpx.AsyncClient(transport=admin_client._transport, base_url="http://testserver")
+        for who, role in (("quan.tri", "admin"), ("lan.nguyen", "editor")):
+            signed = await sign_in(http, who)
+            assert signed.status_code == 200, signed.text
+            headers = {"Authorization": "Bearer " + signed.json()["access_token"]}
+            me = await http.get(f"{API}/auth/me", headers=headers)
+            assert me.json()["role"] == role
+        lan_token = (await sign_in(http, "lan.nguyen")).json()["access_token"]
+        me = await http.get(f"{API}/auth/me", headers={"X-API-Key": secret})
+        assert me.json()["name"] == "cổng dữ liệu"
+        key_id = me.json()["id"]
+
+        users = cli(scratch_url, "users", "list")
+        assert [line.split("\t")[1:4] for line in users.stdout.splitlines()] == [
+            ["lan.nguyen", "editor", "active"],
+            ["quan.tri", "admin", "active"],
+        ]
+        lan = {"Authorization": f"Bearer {lan_token}"}
+        assert (await http.get(f"{API}/auth/me", headers=lan)).status_code == 200
+        assert cli(scratch_url, "users", "set-role", "lan.nguyen", "admin").returncode == 0
+        assert_unauthenticated(await http.get(f"{API}/auth/me", headers=lan))
+        assert cli(scratch_url, "users", "disable", "lan.nguyen").returncode == 0
+        assert_unauthenticated(await sign_in(http, "lan.nguyen"))
+
+        keys = cli(scratch_url, "keys", "list")
+        assert secret not in keys.stdout and secret[:12] in keys.stdout
+        assert cli(scratch_url, "keys", "revoke", str(key_id)).returncode == 0
+        assert_unauthenticated(await http.get(f"{API}/auth/me", headers={"X-API-Key": secret}))
+        await http.aclose()
