@@ -55,8 +55,7 @@ def migration_head() -> str | None:
 def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) -> FastAPI:
     """The application for these settings, serving the resources of `registry`."""
     settings = settings or get_settings()
-    versioning.install()
-    versioning.track(registry.tracked_tables)
+    versioning.install(registry.tracked_tables)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -72,7 +72,8 @@ from sqlalchemy.pool import NullPool
 from app.core.settings import async_url
 from app.kit import versioning
 from app.kit.resource import Child, Resource, table_of
-from app.models import AdminUnit, FundingSource, Record, Village
+from app.kit.service import new_record
+from app.models import AdminUnit, FundingSource, Village
 from app.registry import REGISTRY
 
 # Any fixed number: the key of the advisory lock that serialises concurrent loaders.
@@ -270,7 +271,7 @@ class _Loader:
             select(res.table.c.id, *columns).where(columns[0].in_({k[0] for k in wanted}))
         )
         ids: dict[tuple[object, ...], int] = {tuple(row[1:]): row[0] for row in rows}
-        new = [(k, self.record(res, values)) for k, values in wanted.items() if k not in ids]
+        new = [(k, new_record(res, values)) for k, values in wanted.items() if k not in ids]
         self.session.add_all(record for _, record in new)
         # Children added by cascade (funding lines, participants) are new records too.
         self.added += len(self.session.new)
@@ -278,15 +279,6 @@ class _Loader:
         await self.session.flush()
         ids.update((k, record.id) for k, record in new)
         return [ids[k] for k in wanted]
-
-    @staticmethod
-    def record(res: Resource[Any], values: Mapping[str, Any]) -> Record:
-        # As the API's create does: embedded lists become their own rows, added with the record.
-        record: Record = res.model()
-        for name, value in values.items():
-            child = res.children.get(name)
-            setattr(record, name, [child.model(**line) for line in value] if child else value)
-        return record
 
 
 async def _holds_places_or_villages(session: AsyncSession) -> bool:
@@ -299,8 +291,7 @@ async def _holds_places_or_villages(session: AsyncSession) -> bool:
 async def load_sample_data(url: str, *, only_if_empty: bool) -> str:
     """Load the sample data in one transaction, adding only what is absent; return a one-line report."""
     # The load bumps the data versions like any other write.
-    versioning.install()
-    versioning.track(REGISTRY.tracked_tables)
+    versioning.install(REGISTRY.tracked_tables)
     engine = create_async_engine(async_url(url), poolclass=NullPool)
     try:
         async with AsyncSession(engine, autoflush=False) as session, session.begin():

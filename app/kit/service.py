@@ -49,8 +49,7 @@ async def create_record(
     """Insert a record (and its embedded lists) after checking what it refers to exists."""
     values = data.model_dump()
     await _check_references(session, registry, res, values)
-    record = res.model()
-    _assign(res, record, values)
+    record = new_record(res, values)
     session.add(record)
     await session.flush()
     await record_event(session, actor, "create", res.path, record.id, diff({}, values))
@@ -175,6 +174,13 @@ def _child_fields(res: Resource[Any], name: str) -> list[str]:
     return list(item_model.model_fields)
 
 
+def new_record(res: Resource[M], values: Mapping[str, Any]) -> M:
+    """A record of the resource built from validated create values, embedded lines included."""
+    record = res.model()
+    _assign(res, record, values)
+    return record
+
+
 def _assign(res: Resource[Any], record: Record, values: Mapping[str, Any]) -> None:
     for name, value in values.items():
         if name in res.children:
@@ -227,20 +233,18 @@ async def referrers(
 ) -> list[dict[str, Any]]:
     """Records that still refer to this one through a foreign key that does not cascade."""
     queries = []
-    for other in registry.tables():
-        for fk in other.foreign_keys:
-            if fk.column.table is not table or (fk.ondelete or "").upper() == "CASCADE":
-                continue
-            owner_of = registry.owners[other.name]  # every such table has one: checked at start-up
-            owner = other.c[owner_of.id_column]
-            queries.append(
-                select(
-                    literal(owner_of.resource).label("resource"),
-                    literal(fk.parent.name).label("field"),
-                    func.count(func.distinct(owner)).label("count"),
-                    func.array_agg(func.distinct(owner)).label("ids"),
-                ).where(fk.parent == record_id)
-            )
+    for fk in registry.referring.get(table.name, ()):
+        other = fk.parent.table
+        owner_of = registry.owners[other.name]  # every such table has one: checked at start-up
+        owner = other.c[owner_of.id_column]
+        queries.append(
+            select(
+                literal(owner_of.resource).label("resource"),
+                literal(fk.parent.name).label("field"),
+                func.count(func.distinct(owner)).label("count"),
+                func.array_agg(func.distinct(owner)).label("ids"),
+            ).where(fk.parent == record_id)
+        )
     if not queries:
         return []
     rows = (await session.execute(union_all(*queries))).mappings().all()

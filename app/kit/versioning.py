@@ -22,11 +22,6 @@ _KEY = "touched_tables"
 _TRACKED: set[str] = set()
 
 
-def track(tables: Iterable[str]) -> None:
-    """Count the writes to these tables from now on (the registry's tracked tables)."""
-    _TRACKED.update(tables)
-
-
 def _note(mapper: Mapper[Any], target: Any) -> None:
     table = mapper.local_table.name  # type: ignore[attr-defined]
     session = object_session(target)
@@ -65,8 +60,10 @@ def _forget(session: Session, *args: Any) -> None:
     session.info.pop(_KEY, None)
 
 
-def install() -> None:
-    """Register the hooks (idempotent)."""
+def install(tracked: Iterable[str]) -> None:
+    """Count the writes to these tables (a registry's tracked tables) from now on; the hooks are
+    registered once, however often this is called."""
+    _TRACKED.update(tracked)
     if event.contains(Session, "before_commit", _before_commit):
         return
     event.listen(Base, "after_insert", _inserted_or_deleted, propagate=True)
