@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Sequence, Set
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -166,24 +167,25 @@ class ResourceFacts:
     searched: Callable[[httpx.AsyncClient, Places], Awaitable[JSON]] | None = None
 
 
-def facts_module(path: str) -> str:
-    """The module declaring a resource's facts: tests/<its package>/facts.py."""
-    return f"tests.{path.replace('-', '_')}.facts"
-
-
-def facts(path: str) -> ResourceFacts:
-    """The facts of the resource at `path`; an AssertionError naming the file to write if none."""
-    name = facts_module(path)
+def declared(path: str, leaf: str, what: str) -> ModuleType:
+    """The module tests/<the resource's package>/<leaf>.py, where a registered resource's tests
+    declare `what`; an AssertionError naming the file to write when there is none."""
+    name = f"tests.{path.replace('-', '_')}.{leaf}"
     try:
-        module = importlib.import_module(name)
+        return importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name not in (name, name.rpartition(".")[0]):
             raise
         raise AssertionError(
-            f"the resource {path!r} is registered (app/registry.py) but its tests declare no facts:"
-            f" write {name.replace('.', '/')}.py with FACTS = ResourceFacts(path={path!r}, ...)"
-            " (tests/factories.py), and an empty __init__.py beside it"
+            f"the resource {path!r} is registered (app/registry.py) but its tests declare no {what}:"
+            f" write {name.replace('.', '/')}.py, and an empty __init__.py beside it"
         ) from None
+
+
+def facts(path: str) -> ResourceFacts:
+    """The facts of the resource at `path`; an AssertionError naming the file to write if none."""
+    module = declared(path, "facts", f"facts (FACTS = ResourceFacts(path={path!r}, ...), tests/factories.py)")
+    name = module.__name__
     found = getattr(module, "FACTS", None)
     assert isinstance(found, ResourceFacts), f"{name} must define FACTS = ResourceFacts(...)"
     assert found.path == path, f"{name} declares the facts of {found.path!r}, not of {path!r}"

@@ -5,13 +5,12 @@ own session and without the API, and expects PostgreSQL to name that rule. The s
 through the API comes back as a 4xx problem, and leaves the database as it was.
 
 This module is the method and the rows every case starts from; each resource's cases are in its
-own tests/<package>/test_constraints.py (TABLES, CASES, RESTRICT), and tests/models/
-test_constraints.py checks that together they cover every rule of the registry's tables.
+own tests/<package>/rules.py (TABLES, CASES, RESTRICT); tests/models/test_constraints.py runs them
+all and checks that together they cover every rule of the registry's tables.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import classify_db_error
 from app.registry import REGISTRY
-from tests.factories import API, JSON, assert_problem, count, snapshot
+from tests.factories import API, JSON, assert_problem, count, declared, snapshot
 
 
 def row(table: str, **values: object) -> str:
@@ -213,17 +212,6 @@ async def check_restrict(
 
 
 def rule_modules() -> dict[str, ModuleType]:
-    """Each registered resource's tests/<package>/test_constraints.py, by path."""
-    found = {}
-    for res in REGISTRY:
-        name = f"tests.{res.path.replace('-', '_')}.test_constraints"
-        try:
-            found[res.path] = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name not in (name, name.rpartition(".")[0]):
-                raise
-            raise AssertionError(
-                f"the resource {res.path!r} is registered but has no {name.replace('.', '/')}.py"
-                " with the cases of its tables' rules (TABLES, CASES, RESTRICT)"
-            ) from None
-    return found
+    """Each registered resource's tests/<package>/rules.py, by path."""
+    what = "cases of its tables' rules (TABLES, CASES, RESTRICT)"
+    return {res.path: declared(res.path, "rules", what) for res in REGISTRY}

@@ -1,29 +1,62 @@
-"""Together the resources' cases (tests/<package>/test_constraints.py) cover every CHECK, UNIQUE
-and FOREIGN KEY of the registry's tables; and the embedded lines follow their parent (CASCADE)."""
+"""Every resource's rule cases (tests/<package>/rules.py), run against the database and the API;
+together they cover every CHECK, UNIQUE and FOREIGN KEY of the registry's tables; and the
+embedded lines follow their parent (CASCADE)."""
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import count
-from tests.models.constraints import rule_modules
+from tests.models.constraints import (
+    Case,
+    Restrict,
+    check_refused,
+    check_restrict,
+    check_valid_row,
+    rule_modules,
+)
+
+RULES = rule_modules().values()
+TABLES = [table for module in RULES for table in module.TABLES]
+CASES: dict[str, Case] = {name: case for module in RULES for name, case in module.CASES.items()}
+RESTRICT: dict[str, Restrict] = {name: r for module in RULES for name, r in module.RESTRICT.items()}
+# A name used by two resources' modules would hide one of the cases.
+assert len(CASES) == sum(len(module.CASES) for module in RULES), "a case name is used twice"
+assert len(RESTRICT) == sum(len(module.RESTRICT) for module in RULES), "a constraint is listed twice"
+
+
+@pytest.mark.parametrize("table", TABLES)
+async def test_the_valid_row_of_each_table_is_accepted(base: AsyncSession, table: str) -> None:
+    """The control: without the one change a case makes, its row goes in."""
+    await check_valid_row(base, table)
+
+
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+async def test_database_and_api_refuse(client: httpx.AsyncClient, base: AsyncSession, case: Case) -> None:
+    await check_refused(client, base, case)
+
+
+@pytest.mark.parametrize("constraint", list(RESTRICT))
+async def test_database_refuses_to_delete_what_is_referred_to(
+    client: httpx.AsyncClient, base: AsyncSession, constraint: str
+) -> None:
+    await check_restrict(client, base, constraint, RESTRICT[constraint])
 
 
 async def test_every_constraint_has_a_case(db: AsyncSession) -> None:
-    modules = rule_modules().values()
     # The registry's tables (statistics and bookkeeping tables are not part of this contract).
-    tables = [table for module in modules for table in module.TABLES]
     rows = await db.execute(
         text(
             "SELECT conname FROM pg_constraint WHERE contype IN ('c', 'u', 'f')"
             " AND conrelid::regclass::text = ANY(:tables)"
         ),
-        {"tables": tables},
+        {"tables": TABLES},
     )
     in_database = set(rows.scalars())
-    tested = {case.constraint for module in modules for case in module.CASES.values()}
-    tested |= {constraint for module in modules for constraint in module.RESTRICT}
+    tested = {case.constraint for case in CASES.values()} | set(RESTRICT)
     assert in_database == tested
     assert len(in_database) == 74
 
