@@ -4,13 +4,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench soak openapi
+.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench soak openapi clients
 
 help:
 	@echo "make run    serve the API with sample data on http://127.0.0.1:8000 (docs at /docs)"
 	@echo "make test   run the whole test suite on a real PostgreSQL"
 	@echo "make lint   ruff + mypy --strict + the import layers (import-linter, pyproject.toml)"
 	@echo "make openapi  rewrite docs/openapi.json, the reviewed snapshot of the API (a test compares)"
+	@echo "make clients  lint docs/openapi.json, generate Python and TypeScript clients, check them on a live server"
 	@echo "make lock   recompile the pinned requirements from pyproject.toml"
 	@echo "make bench  national-scale load benchmark of the service vs its floor (docs/benchmarks.md)"
 	@echo "make soak   10-minute mixed load at half capacity: 5xx, memory, connections, writes (docs/reliability.md)"
@@ -45,6 +46,12 @@ fmt: $(STAMP)
 openapi: $(STAMP)
 	$(PY) -m app openapi -o docs/openapi.json
 
+# Clients generated from docs/openapi.json (Python: openapi-python-client; TypeScript:
+# openapi-typescript + openapi-fetch), type-checked strictly and run against a throwaway server;
+# Redocly lints the document. Tools in .venv-clients/ and clients/typescript/node_modules.
+clients: $(STAMP)
+	bash clients/check
+
 migrate: $(STAMP)
 	$(PY) -m app migrate
 
@@ -68,7 +75,7 @@ lock: $(STAMP)
 	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.txt pyproject.toml
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .venv-clients clients/build clients/typescript/node_modules
 
 # Deletes the embedded database (sample data and every change made through the API).
 clean-data:

@@ -22,11 +22,13 @@ from app.core.db import make_engine, make_sessionmaker
 from app.core.handlers import install_error_handlers
 from app.core.middleware import Edge
 from app.core.observability import POOL_SIZE, process_exited
-from app.core.problems import PROBLEM_JSON, Problem
+from app.core.openapi import finish
+from app.core.problems import Problem
 from app.core.settings import Settings, get_settings
 from app.kit import versioning
 from app.kit.registry import Registry
 from app.kit.router import crud_router
+from app.meta.router import enums_router
 from app.meta.router import router as meta_router
 from app.registry import REGISTRY
 from app.stats.cache import Gate, Memory
@@ -39,7 +41,17 @@ Records of a provincial Department of Industry and Trade (Sở Công Thương): 
 (làng nghề), rural-industry co-operatives (hợp tác xã), industrial-extension (khuyến công) and
 trade-promotion programmes, and trade fairs.
 
-* Money is whole đồng (VND has no minor unit), always a JSON integer.
+* Money is whole đồng (VND has no minor unit), always a JSON integer: `format: int64` on a
+  record, a plain integer on a statistic's sum (which may exceed 64 bits). JavaScript's
+  `JSON.parse` reads integers exactly only up to 2^53 - 1 (9,007,199,254,740,991 đồng, about
+  nine million billion, far beyond the amounts recorded here). To read larger values exactly,
+  parse the body with a reviver that sees the source text (`JSON.parse(text, (k, v, ctx) =>
+  ...)`, Node 22+ and current browsers) or a library such as lossless-json. The service never sends numbers as
+  strings: one type per field keeps every generated client simple.
+* Dates are `YYYY-MM-DD` from 1900-01-01 to 2100-12-31 (years 1000 onwards for the year a
+  village's craft began).
+* Reads are public. A write takes one credential: `Authorization: Bearer <token>` (staff) or
+  `X-API-Key: <key>` (machines), never both.
 * Text is stored in Unicode NFC; search ignores tone marks and case, and `đ` matches `d`.
 * Every error is `application/problem+json` (RFC 9457).
 """
@@ -104,6 +116,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
         )
     # Outermost: every answer (CORS refusals and 413s included) gets its request id and headers.
     app.add_middleware(Edge, limit=settings.max_body_bytes, access_log=settings.access_log)
+    _mount(app, enums_router(registry))
     _mount(app, meta_router)
     for resource in registry:
         _mount(app, crud_router(registry, resource), prefix="/api/v1")
@@ -137,64 +150,14 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
         )
 
 
-def _not_nullable(parameter: dict[str, Any]) -> None:
-    """An optional query parameter is absent or a text: "null" is not a value it can have.
-    Pydantic describes `X | None` as anyOf [X, null]; the parameter's schema is X alone."""
-    schema = parameter.get("schema", {})
-    options = schema.get("anyOf")
-    if not isinstance(options, list) or len(options) != 2 or {"type": "null"} not in options:
-        return
-    (kept,) = [option for option in options if option != {"type": "null"}]
-    rest = {k: v for k, v in schema.items() if k != "anyOf" and v is not None}
-    parameter["schema"] = {**kept, **rest}
-
-
-def _comma_list(parameter: dict[str, Any]) -> None:
-    """group_by: describe the comma-separated dimensions as an array (style form, not exploded)."""
-    dims = parameter.get("schema", {}).get("x-dimensions")
-    if dims is None:
-        return
-    parameter["schema"] = {
-        "type": "array",
-        "items": {"type": "string", "enum": dims},
-        "minItems": 1,
-        "maxItems": 3,
-        "uniqueItems": True,
-    }
-    parameter["style"] = "form"
-    parameter["explode"] = False
-    parameter["required"] = True
-
-
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every error response described as problem+json."""
+    """The OpenAPI document: FastAPI's, completed by app.core.openapi.finish()."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    problem_ref = {"$ref": "#/components/schemas/Problem"}
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     for defs_name, defs in components["Problem"].pop("$defs", {}).items():
         components[defs_name] = defs
-    components.pop("HTTPValidationError", None)
-    components.pop("ValidationError", None)
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            for parameter in operation.get("parameters", []):
-                _not_nullable(parameter)
-                _comma_list(parameter)
-            responses = operation.setdefault("responses", {})
-            for status, response in responses.items():
-                if status.isdigit() and int(status) >= 400:
-                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
-            # Any operation can meet an unexpected failure, or a database that is away or slow.
-            for status, description in (
-                ("500", "Internal Server Error"),
-                ("503", "Service Unavailable: the database is away or busy (with Retry-After)"),
-                ("504", "Gateway Timeout: a query ran past its time limit (with Retry-After)"),
-            ):
-                responses.setdefault(
-                    status, {"description": description, "content": {PROBLEM_JSON: {"schema": problem_ref}}}
-                )
-    app.openapi_schema = schema
-    return schema
+    app.openapi_schema = finish(schema, servers=[{"url": "/", "description": "This service"}])
+    return app.openapi_schema

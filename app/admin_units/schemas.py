@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
-from app.kit.types import Code, Day, Id, Name, QDay, QId, QText
+from app.kit.types import Code, Day, Id, Int64, Name, QDay, QId, QText
 from app.models import AdminLevel
 
 
@@ -38,7 +38,7 @@ class AdminUnitRead(RecordRead):
     code: str
     name: str
     level: AdminLevel
-    parent_id: int | None
+    parent_id: Int64 | None
     parent: AdminUnitSummary | None
     valid_from: date | None
     valid_to: date | None

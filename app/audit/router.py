@@ -1,56 +1,69 @@
 """Reading the audit trail: the whole trail for administrators, one record's history for staff."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import TypeAliasType
 
 from app.core.errors import NotFound
+from app.core.openapi import header
 from app.core.problems import error_responses
+from app.kit.audit import AuditAction
 from app.kit.deps import Admin, Editor, Session
 from app.kit.pagination import MAX_LIMIT, MAX_OFFSET, link_header
+from app.kit.principal import CredentialKind
 from app.kit.registry import Registry
 from app.kit.resource import Resource
 from app.kit.schemas import AnyOf
-from app.kit.types import QDateTime, QText, WholeNumber
-from app.models import BIGINT_MAX, AuditEvent
+from app.kit.types import Int32, Int64, QDateTime, QId, QText, WholeNumber
+from app.models import AuditEvent
+
+# A field's value as the audit trail keeps it: what the field holds in a create body (text,
+# a number, a flag, null, a list of texts, an embedded list of lines), dates as text.
+Scalar: TypeAlias = str | int | float | bool
+FieldValue = TypeAliasType("FieldValue", Scalar | list[Scalar | dict[str, Scalar | None]] | None)
+OldAndNew = Annotated[
+    list[FieldValue],
+    Field(min_length=2, max_length=2, description="[old, new]: old is null on create, new on delete."),
+]
 
 
-class AuditEventRead(BaseModel):
+class AuditEventBase(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: Int64
     at: datetime
-    actor_kind: str = Field(description="account or api_key")
-    actor_id: int
-    actor_name: str
+    actor_kind: CredentialKind
+    actor_id: Int64 = Field(description="The account's or the key's id.")
+    actor_name: str = Field(description="The account's username or the key's name, when it acted.")
     client_addr: str | None
-    action: str = Field(description="create, update or delete")
+    action: AuditAction
     resource: str
-    record_id: int
-    changes: dict[str, Any] = Field(description="Changed fields as {field: [old, new]}.")
-    request_id: str | None
+    record_id: Int64
+    changes: dict[str, OldAndNew] = Field(description="The fields that changed, each as [old, new].")
+    request_id: str | None = Field(description="The X-Request-ID of the request that made the change.")
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEventRead]
-    total: int
-    limit: int
-    offset: int
+class AuditPageBase(BaseModel):
+    items: list[AuditEventBase]
+    total: Int64
+    limit: Int32
+    offset: Int32
 
 
 async def _page(
     session: AsyncSession, where: list[ColumnElement[bool]], limit: int, offset: int
-) -> AuditPage:
+) -> dict[str, Any]:
+    """A page of events, for the page model of audit_router() to validate."""
     query: Select[Any] = select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
     events = (await session.scalars(query.limit(limit).offset(offset))).all()
     total = await session.scalar(select(func.count()).select_from(AuditEvent).where(*where)) or 0
-    return AuditPage(
-        items=[AuditEventRead.model_validate(e) for e in events], total=total, limit=limit, offset=offset
-    )
+    return {"items": events, "total": total, "limit": limit, "offset": offset}
 
 
 class AuditFilters(BaseModel):
@@ -59,9 +72,9 @@ class AuditFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     resource: list[str] | None = None
-    record_id: Annotated[int, Field(ge=1, le=BIGINT_MAX), WholeNumber] | None = None
+    record_id: QId | None = None
     actor: QText | None = Field(default=None, description="An account's username or a key's name.")
-    action: AnyOf[Literal["create", "update", "delete"]] | None = None
+    action: AnyOf[AuditAction] | None = None
     at_from: QDateTime | None = None
     at_to: QDateTime | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), WholeNumber] = 50
@@ -71,19 +84,31 @@ class AuditFilters(BaseModel):
 def audit_router(registry: Registry) -> APIRouter:
     """The whole trail (administrators) and one record's history per resource (staff)."""
     router = APIRouter(prefix="/api/v1", tags=["audit trail"])
-    paths = tuple(res.path for res in registry)
+    paths = StrEnum(  # type: ignore[misc]
+        "ResourcePath", [(res.path.replace("-", "_"), res.path) for res in registry]
+    )
     AuditQuery = create_model(
         "AuditQuery",
         __base__=AuditFilters,
-        resource=(AnyOf[Literal[paths]] | None, None),  # type: ignore[valid-type,arg-type]
+        resource=(AnyOf[paths] | None, None),
     )
+    Event = create_model(
+        "AuditEventRead", __base__=AuditEventBase, resource=(paths, Field(description="The resource's path."))
+    )
+    Page = create_model("AuditPage", __base__=AuditPageBase, items=(list[Event], ...))
+
+    async def page(session: AsyncSession, where: list[ColumnElement[bool]], limit: int, offset: int) -> Any:
+        return Page.model_validate(await _page(session, where, limit, offset), from_attributes=True)
 
     @router.get(
         "/audit",
         operation_id="list_audit_events",
         summary="The audit trail, newest first (administrators)",
-        response_model=AuditPage,
-        responses=error_responses(401, 403, 422),
+        response_model=Page,
+        responses={
+            200: {"description": "Successful Response", "headers": header("Link")},
+            **error_responses(401, 403, 422),
+        },
     )
     async def audit_trail(
         request: Request,
@@ -91,7 +116,7 @@ def audit_router(registry: Registry) -> APIRouter:
         session: Session,
         _: Admin,
         query: Annotated[AuditQuery, Query()],
-    ) -> AuditPage:
+    ) -> Any:
         params: AuditFilters = query
         where: list[ColumnElement[bool]] = []
         if params.resource:
@@ -106,18 +131,18 @@ def audit_router(registry: Registry) -> APIRouter:
             where.append(AuditEvent.at >= params.at_from)
         if params.at_to is not None:
             where.append(AuditEvent.at <= params.at_to)
-        page = await _page(session, where, params.limit, params.offset)
+        found = await page(session, where, params.limit, params.offset)
         response.headers["Link"] = link_header(
-            request.url, total=page.total, limit=page.limit, offset=page.offset
+            request.url, total=found.total, limit=found.limit, offset=found.offset
         )
-        return page
+        return found
 
     for res in registry:
-        _history_route(router, res)
+        _history_route(router, res, page, Page)
     return router
 
 
-def _history_route(router: APIRouter, res: Resource[Any]) -> None:
+def _history_route(router: APIRouter, res: Resource[Any], page: Any, Page: type[BaseModel]) -> None:
     resource = res.path
 
     @router.get(
@@ -125,19 +150,19 @@ def _history_route(router: APIRouter, res: Resource[Any]) -> None:
         operation_id=f"history_{resource.replace('-', '_')}",
         summary=f"Every change of one of the {resource}, newest first (staff)",
         tags=[resource.replace("-", " ")],
-        response_model=AuditPage,
+        response_model=Page,
         responses=error_responses(401, 403, 404, 422),
     )
     async def history(
         session: Session,
         _: Editor,
-        record_id: Annotated[int, Path(ge=1, le=BIGINT_MAX), WholeNumber],
+        record_id: Annotated[QId, Path(description="The record's id.")],
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT), WholeNumber] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET), WholeNumber] = 0,
-    ) -> AuditPage:
+    ) -> Any:
         where = [AuditEvent.resource == resource, AuditEvent.record_id == record_id]
-        page = await _page(session, where, limit, offset)
-        if page.total == 0 and await session.get(res.model, record_id) is None:
+        found = await page(session, where, limit, offset)
+        if found.total == 0 and await session.get(res.model, record_id) is None:
             # A deleted record keeps its history; one that never existed has none to show.
             raise NotFound(f"{resource} {record_id} does not exist and has no history")
-        return page
+        return found

@@ -3,8 +3,8 @@ the administrators' management of accounts and API keys."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,8 +15,8 @@ from app.core.errors import Conflict
 from app.core.problems import error_responses, problem
 from app.core.settings import get_settings
 from app.kit.deps import Admin, Anyone, Session
-from app.kit.principal import Unauthenticated
-from app.kit.types import Flag, Name, WholeNumber
+from app.kit.principal import CredentialKind, Unauthenticated
+from app.kit.types import Flag, Int32, Int64, Name, QId
 from app.models import AccessToken, ApiKey, Role, StaffAccount
 
 router = APIRouter(prefix="/api/v1", tags=["staff and keys"])
@@ -26,8 +26,17 @@ Password = Annotated[str, Field(min_length=10, max_length=200)]
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
-    expires_in: int = Field(description="Seconds until the token expires.")
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: Int32 = Field(description="Seconds until the token expires.")
+
+
+class WhoAmI(BaseModel):
+    """The caller, as the credential sent identifies it."""
+
+    kind: CredentialKind = Field(description="A staff account's bearer token, or an API key.")
+    id: Int64 = Field(description="The account's or the key's id.")
+    name: str = Field(description="The account's username or the key's name.")
+    role: Role
 
 
 class AccountCreate(BaseModel):
@@ -47,7 +56,7 @@ class AccountChange(BaseModel):
 
 
 class AccountRead(BaseModel):
-    id: int
+    id: Int64
     username: str
     display_name: str
     role: Role
@@ -62,14 +71,14 @@ class KeyCreate(BaseModel):
 
 
 class KeyRead(BaseModel):
-    id: int
+    id: Int64
     name: str
     role: Role
     prefix: str = Field(description="The first characters of the key, to recognise it.")
-    created_by: str | None
-    created_at: Any
-    last_used_at: Any | None
-    revoked_at: Any | None
+    created_by: str | None = Field(description="The administrator who created it.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Last use, to the minute; null if never used.")
+    revoked_at: datetime | None
 
 
 class KeyCreated(KeyRead):
@@ -140,10 +149,11 @@ async def sign_out(session: Session, principal: Anyone) -> Response:
     "/auth/me",
     operation_id="who_am_i",
     summary="The caller's identity and role",
+    response_model=WhoAmI,
     responses=error_responses(401, 403),
 )
-async def me(principal: Anyone) -> dict[str, Any]:
-    return {"kind": principal.kind, "id": principal.id, "name": principal.name, "role": principal.role}
+async def me(principal: Anyone) -> WhoAmI:
+    return WhoAmI(kind=principal.kind, id=principal.id, name=principal.name, role=Role(principal.role))
 
 
 @router.get(
@@ -224,7 +234,7 @@ async def create_key(session: Session, principal: Admin, body: KeyCreate) -> Any
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def revoke_key(
-    session: Session, principal: Admin, key_id: Annotated[int, Path(ge=1, le=2**63 - 1), WholeNumber]
+    session: Session, principal: Admin, key_id: Annotated[QId, Path(description="The key's id.")]
 ) -> Any:
     if principal.kind == "api_key" and principal.id == key_id:
         raise Conflict("a key cannot revoke itself; use another administrator's credential")

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.kit.types import Code, Count, Day, Id, Name, QCount, QDay, QId, QText, QVnd, Vnd
+from app.kit.types import Code, Count, Day, Id, Int32, Int64, Money, Name, QCount, QDay, QId, QText, QVnd, Vnd
 from app.models import CooperativeSector, CooperativeStatus, LegalForm
 
 
@@ -44,12 +44,12 @@ class CooperativeRead(RecordRead):
     registration_code: str | None
     legal_form: LegalForm
     sector: CooperativeSector
-    district_id: int
+    district_id: Int64
     district: AdminUnitSummary
-    village_id: int | None
+    village_id: Int64 | None
     village: NamedSummary | None
-    members: int | None
-    charter_capital_vnd: int | None
+    members: Int32 | None
+    charter_capital_vnd: Money | None
     founded_on: date | None
     dissolved_on: date | None
     status: CooperativeStatus

@@ -8,16 +8,32 @@ by the driver's text, which must not reach a client.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 
 
+def left_out_when_none(schema: dict[str, Any]) -> None:
+    """The JSON schema of a member that is left out of the answer when it has no value, never
+    sent as null: optional, with neither null among its types nor a default."""
+    schema.pop("default", None)
+    options = schema.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        kept = [option for option in options if option != {"type": "null"}]
+        del schema["anyOf"]
+        if len(kept) == 1:
+            schema.update(kept[0])
+        else:
+            schema["anyOf"] = kept
+
+
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field or parameter.")
     message: str
-    location: str | None = Field(default=None, description="body, query, path or header.")
+    location: Literal["body", "query", "path", "header"] | None = Field(
+        default=None, description="Where the field was sent.", json_schema_extra=left_out_when_none
+    )
 
 
 class AppError(Exception):

@@ -34,6 +34,7 @@ from app.core.problems import problem
 
 log = logging.getLogger("app.errors")
 MAX_FIELD_ERRORS = 100  # listed in a 422; the rest are counted
+LOCATIONS = frozenset({"body", "query", "path", "header"})
 
 
 def install_error_handlers(  # noqa: PLR0915 - one handler per error kind
@@ -74,9 +75,9 @@ def install_error_handlers(  # noqa: PLR0915 - one handler per error kind
             loc = [str(p) for p in item.get("loc", ())]
             if item.get("type") == "json_invalid":
                 malformed = True
-            location = loc[0] if loc else None
+            where = {"location": loc[0]} if loc and loc[0] in LOCATIONS else {}
             field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "")
-            errors.append(FieldError(field=field, message=_message(item), location=location))
+            errors.append(FieldError(field=field, message=_message(item), **where))
         if malformed:
             return problem(
                 400,

@@ -3,27 +3,72 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from app.core.errors import FieldError
+from app.core.errors import FieldError, left_out_when_none
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:craftvillage:problem:"
+Int32 = Annotated[int, Field(json_schema_extra={"format": "int32"})]
+Int64 = Annotated[int, Field(json_schema_extra={"format": "int64"})]
+
+
+class Referrer(BaseModel):
+    """Records of one resource that still refer to the record a DELETE was refused for."""
+
+    resource: str = Field(description="The referring resource's path, e.g. villages.")
+    field: str = Field(description="Its field that holds the reference.")
+    count: Int64
+    ids: list[Int64] = Field(description="The first 20 of their ids.")
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details. The members after `errors` are extensions that some problems
+    carry; a client must ignore members it does not know."""
 
-    type: str = Field(examples=[TYPE_BASE + "not-found"])
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    errors: list[FieldError] | None = None
+    type: str = Field(
+        examples=[TYPE_BASE + "not-found"],
+        description="A URN naming the kind of problem (urn:craftvillage:problem:<slug>), or about:blank.",
+    )
+    title: str = Field(description="The HTTP status phrase.")
+    status: Int32
+    detail: str | None = Field(
+        default=None,
+        description="What went wrong, in a sentence for people.",
+        json_schema_extra=left_out_when_none,
+    )
+    instance: str | None = Field(
+        default=None, description="The request path.", json_schema_extra=left_out_when_none
+    )
+    errors: list[FieldError] | None = Field(
+        default=None,
+        description="One entry per offending field or parameter (422, and 428 for a missing If-Match).",
+        json_schema_extra=left_out_when_none,
+    )
+    current_version: Int32 | None = Field(
+        default=None,
+        description="412: the record's version now; read it again, then retry with its ETag.",
+        json_schema_extra=left_out_when_none,
+    )
+    referenced_by: list[Referrer] | None = Field(
+        default=None,
+        description="409 on DELETE: what still refers to the record.",
+        json_schema_extra=left_out_when_none,
+    )
+    allowed: list[str] | None = Field(
+        default=None,
+        description="422 for an unknown value: the values allowed.",
+        json_schema_extra=left_out_when_none,
+    )
+    constraint: str | None = Field(
+        default=None,
+        description="409/422 from a database rule: the rule's name.",
+        json_schema_extra=left_out_when_none,
+    )
 
 
 def problem(
@@ -42,9 +87,11 @@ def problem(
         "type": TYPE_BASE + slug if slug else "about:blank",
         "title": phrase,
         "status": status,
-        "detail": detail,
-        "instance": instance,
     }
+    if detail is not None:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
     if errors is not None:
         body["errors"] = [e.model_dump(exclude_none=True) for e in errors]
     if extra:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -10,6 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.principal import Principal
 from app.models import AuditEvent
+
+
+class AuditAction(StrEnum):
+    create = "create"
+    update = "update"
+    delete = "delete"
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 async def record_event(
-    session: AsyncSession, actor: Actor, action: str, resource: str, record_id: int, changes: dict[str, Any]
+    session: AsyncSession,
+    actor: Actor,
+    action: AuditAction,
+    resource: str,
+    record_id: int,
+    changes: dict[str, Any],
 ) -> None:
     session.add(
         AuditEvent(

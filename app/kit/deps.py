@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import get_session
+from app.core.errors import FieldError, InvalidInput
 from app.kit import reads
 from app.kit.principal import (
     RANK,
@@ -23,8 +24,8 @@ from app.kit.principal import (
     bearer_scheme,
     key_scheme,
 )
-from app.kit.types import WholeNumber
-from app.models import BIGINT_MAX, Role
+from app.kit.types import QId
+from app.models import Role
 
 # The request's transaction: committed when the handler returns, rolled back when it raises.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -68,12 +69,32 @@ IdempotencyKey = Annotated[
         description="Any unique string per intended creation; a retry with it creates nothing more.",
     ),
 ]
+IF_MATCH_DESCRIPTION = 'The ETag of the record as you last read it, e.g. "3".'
 IfMatch = Annotated[
     str | None,
     Header(
-        alias="If-Match",
-        max_length=100,
-        description='The ETag of the record as you last read it, e.g. "3" (or give `version` in the body).',
+        alias="If-Match", max_length=100, description=IF_MATCH_DESCRIPTION + " Or give `version` in the body."
     ),
 ]
-RecordId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The record's id."), WholeNumber]
+# DELETE reads If-Match itself (if_match_header) and documents it with this entry.
+IF_MATCH_REQUIRED = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": IF_MATCH_DESCRIPTION,
+    "schema": {"type": "string", "maxLength": 100},
+}
+
+
+def if_match_header(request: Request) -> str | None:
+    """If-Match of a request whose operation takes no body, checked as a declared header is."""
+    value = request.headers.get("if-match")
+    if value is not None and len(value) > 100:
+        raise InvalidInput(
+            "the request has invalid fields: If-Match",
+            errors=[FieldError(field="If-Match", message="at most 100 characters", location="header")],
+        )
+    return value
+
+
+RecordId = Annotated[QId, Path(description="The record's id.")]

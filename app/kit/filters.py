@@ -107,10 +107,9 @@ def order_by(res: Resource[Any], params: ListParams) -> list[Any]:
     """ORDER BY from the sort parameter (whitelisted), then id so that pages are stable."""
     clauses: list[Any] = []
     if params.sort:
-        for raw in params.sort.split(","):
-            key = raw.strip()
-            descending = key.startswith("-")
-            key = key.lstrip("-+")
+        for raw in params.sort:
+            descending = raw.startswith("-")
+            key = raw.removeprefix("-")
             if key not in res.sortable:
                 allowed = ", ".join(sorted(res.sortable))
                 raise InvalidInput(
@@ -122,5 +121,5 @@ def order_by(res: Resource[Any], params: ListParams) -> list[Any]:
     elif params.q and params.q.split() and res.search is not None:
         # Best matches first: the whole query's similarity to the record's search text.
         clauses.append(func.similarity(res.search, func.lower(func.f_unaccent(bindparam("q")))).desc())
-    clauses.append(res.model.id.desc() if params.sort and params.sort.strip() == "-id" else res.model.id)
+    clauses.append(res.model.id.desc() if params.sort == ["-id"] else res.model.id)
     return clauses

@@ -3,7 +3,8 @@
 Keys are scoped to the credential. The first request with a key holds a transaction-level
 advisory lock on it until it commits; a repeat arriving meanwhile gets 409 at once instead of
 waiting, and a repeat arriving later finds the stored answer (the same body: replayed; another
-body: 422). Answers are kept at least 24 hours.
+body: 422). Answers are kept at least KEEP_HOURS (48) hours. A replay carries the stored body,
+its Location and the ETag of the version that body shows.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.core.errors import Conflict, FieldError, InvalidInput
+from app.kit.etags import etag
 from app.models import IdempotencyRecord
 
 KEEP_HOURS = 48
@@ -38,6 +41,14 @@ def _lock_id(credential: str, key: str) -> int:
 
 def request_fingerprint(method: str, path: str, canonical_body: str) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical_body}".encode()).hexdigest()
+
+
+def _version_of(body: bytes) -> int | None:
+    try:
+        version = orjson.loads(body).get("version")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return version if isinstance(version, int) else None
 
 
 async def once(
@@ -66,6 +77,9 @@ async def once(
         headers = {"Idempotent-Replayed": "true"}
         if stored.location:
             headers["Location"] = stored.location
+        version = _version_of(stored.body)
+        if version is not None:  # the ETag of the record as the stored answer shows it
+            headers["ETag"] = etag(version)
         return Response(
             stored.body, status_code=stored.status_code, media_type="application/json", headers=headers
         )

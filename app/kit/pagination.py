@@ -7,7 +7,8 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import URL
 
-from app.kit.types import SearchQuery, WholeNumber
+from app.kit.schemas import AnyOf
+from app.kit.types import Int32, Int64, SearchQuery, WholeNumber
 
 T = TypeVar("T")
 
@@ -17,9 +18,9 @@ MAX_OFFSET = 1_000_000_000
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int = Field(description="Number of records matching the filters, all pages together.")
-    limit: int
-    offset: int
+    total: Int64 = Field(description="Number of records matching the filters, all pages together.")
+    limit: Int32
+    offset: Int32
 
 
 class FilterParams(BaseModel):
@@ -43,13 +44,10 @@ class ListParams(FilterParams):
 
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1 to 500)."), WholeNumber] = 50
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Records to skip."), WholeNumber] = 0
+    # Each resource narrows this to its sortable fields (app.kit.router).
     sort: Annotated[
-        str | None,
-        Field(
-            max_length=500,
-            description="Comma-separated fields; a leading '-' sorts that field descending.",
-            examples=["-year,name"],
-        ),
+        AnyOf[str] | None,
+        Field(description="Sort keys: a field, or '-' and a field for descending order."),
     ] = None
 
 

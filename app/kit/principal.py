@@ -8,6 +8,7 @@ malformed, wrong, expired, revoked or of a disabled account: 401. A role too low
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from fastapi import Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
@@ -37,11 +38,18 @@ class Forbidden(AppError):
     status, slug = 403, "forbidden"
 
 
+class CredentialKind(StrEnum):
+    """What a caller signed in with."""
+
+    account = "account"  # a staff account's bearer token
+    api_key = "api_key"
+
+
 @dataclass(frozen=True)
 class Principal:
     """An authenticated caller: a staff account or an API key."""
 
-    kind: str  # "account" or "api_key"
+    kind: CredentialKind
     id: int
     name: str
     role: str
@@ -69,7 +77,7 @@ async def _from_token(session: AsyncSession, token: str) -> Principal:
     if row is None:
         raise Unauthenticated("the bearer token is unknown, expired or revoked")
     token_id, account_id, username, role = row
-    return Principal("account", account_id, username, role, token_id)
+    return Principal(CredentialKind.account, account_id, username, role, token_id)
 
 
 async def _from_key(session: AsyncSession, key: str) -> Principal:
@@ -95,7 +103,7 @@ async def _from_key(session: AsyncSession, key: str) -> Principal:
         .values(last_used_at=func.now())
         .execution_options(synchronize_session=False)
     )
-    return Principal("api_key", row.id, row.name, row.role)
+    return Principal(CredentialKind.api_key, row.id, row.name, row.role)
 
 
 async def authenticate(request: Request, session: AsyncSession) -> Principal | None:

@@ -142,7 +142,7 @@ class Plans:
         self.entries: OrderedDict[tuple[Any, ...], tuple[Plan, Plan]] = OrderedDict()
 
     def get(self, res: Resource[Any], names: tuple[str, ...], params: ListParams) -> tuple[Plan, Plan]:
-        key = (res.path, names, params.sort, bool(params.q and params.q.split()))
+        key = (res.path, names, tuple(params.sort or ()), bool(params.q and params.q.split()))
         plans = self.entries.get(key)
         if plans is None:
             plans = self._build(res, names, params)

@@ -5,6 +5,7 @@ reads the concrete schema classes of each resource from the endpoint signatures.
 """
 
 import json
+from enum import StrEnum
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,37 +13,51 @@ from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
+from app.core.openapi import conditional_get, header
 from app.core.problems import error_responses
 from app.kit import idempotency, reads, service
 from app.kit.audit import Actor
-from app.kit.deps import Editor, IdempotencyKey, IfMatch, ReadConnection, RecordId, Session
+from app.kit.deps import (
+    IF_MATCH_REQUIRED,
+    Editor,
+    IdempotencyKey,
+    IfMatch,
+    ReadConnection,
+    RecordId,
+    Session,
+    if_match_header,
+)
 from app.kit.etags import etag, etag_matches, expected_version
 from app.kit.pagination import ListParams, Page, link_header
 from app.kit.principal import Principal
 from app.kit.registry import Registry
 from app.kit.resource import Resource
+from app.kit.schemas import AnyOf
 
 JSON = "application/json"
 
 
-def _with_sort_pattern(res: Resource[Any]) -> type[ListParams]:
-    """The resource's query model, its `sort` restricted (in the schema too) to sortable fields."""
-    keys = "|".join(sorted(res.sortable, key=lambda k: (-len(k), k)))
-    field = f"-?({keys})"
+def _with_sort_keys(res: Resource[Any]) -> type[ListParams]:
+    """The resource's query model, its `sort` an enumeration (in the schema too) of the sortable
+    fields, each ascending or, with a leading '-', descending."""
+    fields = sorted(res.sortable)
+    keys = StrEnum(  # type: ignore[misc]
+        res.read.__name__.removesuffix("Read") + "SortKey",
+        [(f"{field}", field) for field in fields]
+        + [(f"{field}_descending", "-" + field) for field in fields],
+    )
     model = create_model(
         res.query.__name__.removesuffix("Query") + "ListQuery",
         __base__=(res.query, ListParams),
         sort=(
-            str | None,
+            AnyOf[keys] | None,
             Field(
                 default=None,
-                max_length=500,
-                pattern=f"^{field}(,{field})*$",
                 description=(
-                    "Comma-separated fields, each optionally preceded by '-' for descending order. "
-                    "Sortable: " + ", ".join(sorted(res.sortable)) + "."
+                    "Sort keys, first first: a field, or '-' and a field for descending order; "
+                    "repeated or comma-separated. Sortable: " + ", ".join(fields) + "."
                 ),
-                examples=["-" + next(iter(res.sortable))],
+                examples=[["-" + fields[0]]],
             ),
         ),
     )
@@ -79,7 +94,7 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     router = APIRouter(prefix="/" + res.path, tags=[res.plural])
     name = res.path.replace("-", "_")
     Read, Create, Update = res.read, res.create, res.update
-    QueryModel = _with_sort_pattern(res)
+    QueryModel = _with_sort_keys(res)
 
     @router.get(
         "",
@@ -90,7 +105,10 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
             f"Filter, sort and page through {res.plural}. Multi-valued filters take repeated or "
             "comma-separated values. The Link header carries first/prev/next/last pages."
         ),
-        responses=error_responses(400, 422, 503),
+        responses={
+            200: {"description": "Successful Response", "headers": header("Link")},
+            **error_responses(400, 422, 503),
+        },
     )
     async def list_records(
         request: Request,
@@ -109,7 +127,14 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         operation_id=f"create_{name}",
         summary=f"Create a {res.singular}",
         responses={
-            201: {"description": "Created; Location names the new record.", "links": _links(name)},
+            201: {
+                "description": (
+                    "Created; Location names the new record. A repeat with the same Idempotency-Key "
+                    "answers the first request's 201 again, with Idempotent-Replayed: true."
+                ),
+                "links": _links(name),
+                "headers": header("Location", "ETag", "Idempotent-Replayed"),
+            },
             **error_responses(400, 401, 403, 409, 422, 503),
         },
     )
@@ -139,7 +164,8 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         operation_id=f"get_{name}",
         name=f"get_{name}",
         summary=f"Read a {res.singular}",
-        responses=error_responses(404, 422, 503),
+        openapi_extra=conditional_get()["openapi_extra"],
+        responses={**conditional_get()["responses"], **error_responses(404, 422, 503)},
     )
     async def get_record(request: Request, conn: ReadConnection, record_id: RecordId) -> Response:
         found = await reads.item_body(conn, res, record_id)
@@ -156,8 +182,15 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         response_model=Read,
         operation_id=f"update_{name}",
         summary=f"Change some fields of a {res.singular}",
-        description="Only the fields sent change; an embedded list sent is replaced whole.",
-        responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428, 503),
+        description=(
+            "Only the fields sent change; an embedded list sent is replaced whole. Say which version "
+            "you change with If-Match (its ETag) or `version` in the body: without either 428, with "
+            "an old one 412 (the problem carries `current_version`)."
+        ),
+        responses={
+            200: {"description": "Successful Response", "headers": header("ETag")},
+            **error_responses(400, 401, 403, 404, 409, 412, 422, 428, 503),
+        },
     )
     async def update_record(
         request: Request,
@@ -178,13 +211,19 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         status_code=204,
         operation_id=f"delete_{name}",
         summary=f"Delete a {res.singular}",
-        description="Refused with 409, naming them, while other records still refer to it.",
+        description=(
+            "Refused with 409, naming them (`referenced_by`), while other records still refer to it. "
+            "If-Match is required: without it 428, with an old ETag 412."
+        ),
+        openapi_extra={"parameters": [IF_MATCH_REQUIRED]},
         responses=error_responses(401, 403, 404, 409, 412, 422, 428, 503),
     )
     async def delete_record(
-        request: Request, session: Session, principal: Editor, record_id: RecordId, if_match: IfMatch = None
+        request: Request, session: Session, principal: Editor, record_id: RecordId
     ) -> Response:
-        version = expected_version(if_match, None)
+        # Read here rather than declared, so that a missing If-Match is 428 (a precondition
+        # the client must add), not 422; the document declares it required.
+        version = expected_version(if_match_header(request), None)
         await service.delete_record(session, registry, res, record_id, actor_of(request, principal), version)
         return Response(status_code=204)
 

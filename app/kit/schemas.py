@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from functools import cache
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+
+from app.core.labels import LabelledEnum
+from app.kit.types import INT32, Int32, Int64
+from app.models import INT_MAX
 
 T = TypeVar("T")
 
@@ -34,6 +41,21 @@ def _split_commas(value: Any) -> Any:
 AnyOf = Annotated[list[T], BeforeValidator(_split_commas), Field(max_length=MAX_VALUES)]
 
 
+@cache
+def label_model(enum: type[LabelledEnum]) -> type[BaseModel]:
+    """`{code, vi, en}` of one enumeration, its code typed with it: one schema per enumeration
+    (e.g. CraftGroupLabel), shared by every answer that shows a code with its labels."""
+    model: type[BaseModel] = create_model(
+        f"{enum.__name__}Label",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=f"A {enum.__name__} code with its Vietnamese and English labels.",
+        code=(enum, ...),
+        vi=(str, Field(description="Vietnamese label.")),
+        en=(str, Field(description="English label.")),
+    )
+    return model
+
+
 class Body(BaseModel):
     """A request body: unknown fields are refused rather than silently dropped."""
 
@@ -43,16 +65,16 @@ class Body(BaseModel):
 class RecordRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: Int64
     created_at: datetime
     updated_at: datetime
-    version: int = Field(description="Starts at 1 and grows by one with every change.")
+    version: Int32 = Field(description="Starts at 1 and grows by one with every change.")
 
 
 class AdminUnitSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: Int64
     code: str
     name: str
 
@@ -60,15 +82,31 @@ class AdminUnitSummary(BaseModel):
 class NamedSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: Int64
     name: str
+
+
+def _admits_none(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation)
+
+
+def _absent_is_unchanged(extra: Any) -> Callable[[dict[str, Any]], None]:
+    """A PATCH field left out keeps its value: the schema shows no default (null would be a lie)."""
+
+    def apply(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        if isinstance(extra, dict):
+            schema.update(extra)
+
+    return apply
 
 
 def partial_model(create: type[BaseModel], name: str) -> type[BaseModel]:
     """The PATCH body of a resource: every field of its create body, each optional.
 
-    The merged record is validated again with the create body, so a change that leaves the
-    record breaking a rule (or sets a required field to null) is refused.
+    A field may be null only where the create body allows null: a column that cannot be empty
+    is left out to keep it, never sent as null. The merged record is validated again with the
+    create body, so a change that leaves the record breaking a rule is refused.
     """
     fields: dict[str, Any] = {}
     for field_name, info in create.model_fields.items():
@@ -76,14 +114,19 @@ def partial_model(create: type[BaseModel], name: str) -> type[BaseModel]:
         if info.metadata:  # keep the bounds and validators Annotated carried
             annotation = Annotated[(annotation, *info.metadata)]
         fields[field_name] = (
-            annotation | None,
-            Field(default=None, description=info.description, json_schema_extra=info.json_schema_extra),
+            annotation,  # left out, the field keeps its value; the default is never validated
+            Field(
+                default=None,
+                description=info.description,
+                json_schema_extra=_absent_is_unchanged(info.json_schema_extra),
+            ),
         )
     fields["version"] = (
-        Annotated[int, Strict(), Field(ge=1, le=2_147_483_647)] | None,
+        Annotated[int, Strict(), Field(ge=1, le=INT_MAX)],
         Field(
             default=None,
             description="The version you last read, instead of an If-Match header; one is required.",
+            json_schema_extra=_absent_is_unchanged(INT32),
         ),
     )
     model: type[BaseModel] = create_model(

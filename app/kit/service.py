@@ -20,7 +20,7 @@ from app.core.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from app.kit.audit import Actor, diff, record_event
+from app.kit.audit import Actor, AuditAction, diff, record_event
 from app.kit.registry import Registry
 from app.kit.resource import M, Resource, table_of
 from app.models import Record
@@ -52,7 +52,7 @@ async def create_record(
     record = new_record(res, values)
     session.add(record)
     await session.flush()
-    await record_event(session, actor, "create", res.path, record.id, diff({}, values))
+    await record_event(session, actor, AuditAction.create, res.path, record.id, diff({}, values))
     return record
 
 
@@ -121,7 +121,7 @@ async def update_record(
     await session.flush()
     changed = diff({k: before[k] for k in patch}, patch)
     if changed:  # a change that changes nothing is no write: no event, no new version
-        await record_event(session, actor, "update", res.path, record.id, changed)
+        await record_event(session, actor, AuditAction.update, res.path, record.id, changed)
     return record
 
 
@@ -148,7 +148,7 @@ async def delete_record(
     before = current_values(res, record)
     await session.delete(record)
     await session.flush()
-    await record_event(session, actor, "delete", res.path, record_id, diff(before, {}))
+    await record_event(session, actor, AuditAction.delete, res.path, record_id, diff(before, {}))
 
 
 def current_values(res: Resource[Any], record: Record) -> dict[str, Any]:

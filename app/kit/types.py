@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
@@ -55,15 +55,52 @@ LongText = Annotated[str, _text(20_000, strip=False), AfterValidator(nfc)]
 Code = Annotated[str, _text(32, min_length=1), AfterValidator(nfc)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
-Count = Annotated[int, Strict(), Field(ge=0, le=INT_MAX)]
-Vnd = Annotated[int, Strict(), Field(ge=0, le=BIGINT_MAX, description="Whole đồng (VND has no minor unit).")]
-Year = Annotated[int, Strict(), Field(ge=YEAR_MIN, le=YEAR_MAX)]
-EstablishedYear = Annotated[int, Strict(), Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX)]
-Id = Annotated[int, Strict(), Field(ge=1, le=BIGINT_MAX)]
+# Integer formats tell generators the width: int32 for counts, int64 for ids and money.
+INT32 = {"format": "int32"}
+INT64 = {"format": "int64"}
+JS_LIMIT = "JavaScript's JSON.parse reads it exactly only up to 2^53 - 1 (9,007,199,254,740,991)."
+
+
+def money_schema(schema: dict[str, Any]) -> None:
+    """Whole đồng in BIGINT: int64, and the limit of JavaScript's numbers in the description."""
+    schema["format"] = "int64"
+    description = schema.get("description") or "Whole đồng (VND has no minor unit)."
+    if JS_LIMIT not in description:
+        schema["description"] = f"{description} {JS_LIMIT}"
+
+
+# Response fields: the same formats, without the input rules.
+Int32 = Annotated[int, Field(json_schema_extra=INT32)]
+Int64 = Annotated[int, Field(json_schema_extra=INT64)]
+Money = Annotated[int, Field(json_schema_extra=money_schema)]
+
+Count = Annotated[int, Strict(), Field(ge=0, le=INT_MAX, json_schema_extra=INT32)]
+Vnd = Annotated[int, Strict(), Field(ge=0, le=BIGINT_MAX, json_schema_extra=money_schema)]
+Year = Annotated[int, Strict(), Field(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=INT32)]
+EstablishedYear = Annotated[
+    int, Strict(), Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX, json_schema_extra=INT32)
+]
+Id = Annotated[int, Strict(), Field(ge=1, le=BIGINT_MAX, json_schema_extra=INT64)]
 Flag = Annotated[bool, Strict()]
 Latitude = Annotated[float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False)]
-Day = Annotated[date, BeforeValidator(iso_date), Field(ge=date(YEAR_MIN, 1, 1), le=date(YEAR_MAX, 12, 31))]
+
+
+def within_years(value: date) -> date:
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise ValueError(f"must be a date from {YEAR_MIN}-01-01 to {YEAR_MAX}-12-31")
+    return value
+
+
+# JSON Schema has no bounds for dates (`minimum` is for numbers), so the years are a pattern.
+DAY_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+assert (YEAR_MIN, YEAR_MAX) == (1900, 2100), "DAY_PATTERN spells out these years"
+Day = Annotated[
+    date,
+    BeforeValidator(iso_date),
+    AfterValidator(within_years),
+    Field(json_schema_extra={"pattern": DAY_PATTERN}),
+]
 
 _WHOLE = re.compile(r"[+-]?\d+")
 
@@ -78,12 +115,12 @@ def whole_number(value: object) -> object:
 WholeNumber = BeforeValidator(whole_number)
 
 # Query-string variants: the value arrives as text, so no Strict(), but the same bounds.
-QId = Annotated[int, Field(ge=1, le=BIGINT_MAX), WholeNumber]
-QCount = Annotated[int, Field(ge=0, le=INT_MAX), WholeNumber]
-QVnd = Annotated[int, Field(ge=0, le=BIGINT_MAX), WholeNumber]
-QYear = Annotated[int, Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX), WholeNumber]
+QId = Annotated[int, Field(ge=1, le=BIGINT_MAX, json_schema_extra=INT64), WholeNumber]
+QCount = Annotated[int, Field(ge=0, le=INT_MAX, json_schema_extra=INT32), WholeNumber]
+QVnd = Annotated[int, Field(ge=0, le=BIGINT_MAX, json_schema_extra=money_schema), WholeNumber]
+QYear = Annotated[int, Field(ge=ESTABLISHED_YEAR_MIN, le=YEAR_MAX, json_schema_extra=INT32), WholeNumber]
 QDay = Annotated[date, BeforeValidator(iso_date)]
 # Blank search text means no search, rather than an error.
 SearchQuery = Annotated[str, _text(200), AfterValidator(nfc)]
 QText = Annotated[str, _text(300, strip=False), AfterValidator(nfc)]
-QReportYear = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX), WholeNumber]
+QReportYear = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=INT32), WholeNumber]

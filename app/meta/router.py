@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response
@@ -14,14 +14,9 @@ from starlette.responses import Response
 from app.core.observability import POOL_IN_USE, metrics_body
 from app.core.problems import error_responses, problem
 from app.kit.registry import Registry
+from app.kit.schemas import label_model
 
 router = APIRouter()
-
-
-class EnumValue(BaseModel):
-    code: str
-    vi: str
-    en: str
 
 
 class Health(BaseModel):
@@ -35,22 +30,37 @@ class Ready(BaseModel):
     expected_migration: str | None
 
 
-def enum_table(registry: Registry) -> dict[str, list[EnumValue]]:
+def enum_table(registry: Registry) -> dict[str, list[dict[str, str]]]:
     return {
-        name: [EnumValue(code=m.value, vi=m.vi, en=m.en) for m in enum]
+        name: [{"code": m.value, "vi": m.vi, "en": m.en} for m in enum]
         for name, enum in registry.enums.items()
     }
 
 
-@router.get(
-    "/api/v1/meta/enums",
-    tags=["meta"],
-    operation_id="list_enums",
-    summary="Every enumeration with its codes and Vietnamese and English labels",
-    response_model=dict[str, list[EnumValue]],
-)
-async def enums(request: Request) -> dict[str, list[EnumValue]]:
-    return enum_table(request.app.state.registry)
+def enums_router(registry: Registry) -> APIRouter:
+    """GET /api/v1/meta/enums, its answer typed enumeration by enumeration: each a list of
+    {code, vi, en} whose code is one of that enumeration's codes."""
+    fields: dict[str, Any] = {}
+    for name, enum in registry.enums.items():
+        fields[name] = (
+            list[label_model(enum)],  # type: ignore[misc]
+            Field(description=f"The codes of {name.replace('_', ' ')}."),
+        )
+    Enumerations = create_model("Enumerations", __config__=ConfigDict(extra="forbid"), **fields)
+    body = Enumerations.model_validate(enum_table(registry)).model_dump_json().encode()
+    enums_router = APIRouter()
+
+    @enums_router.get(
+        "/api/v1/meta/enums",
+        tags=["meta"],
+        operation_id="list_enums",
+        summary="Every enumeration with its codes and Vietnamese and English labels",
+        response_model=Enumerations,
+    )
+    async def enums() -> Response:
+        return Response(body, media_type="application/json")
+
+    return enums_router
 
 
 @router.get(

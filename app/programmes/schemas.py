@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AnyOf, Body, RecordRead, partial_model
-from app.kit.types import Id, LongText, Name, QId, QReportYear, ShortText, Vnd, Year
+from app.kit.types import Id, Int32, Int64, LongText, Money, Name, QId, QReportYear, ShortText, Vnd, Year
 from app.models import ACTIVITIES_BY_KIND, FundingSource, ProgrammeActivity, ProgrammeKind, ProgrammeStatus
 
 
@@ -70,21 +70,21 @@ class FundingLineRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     source: FundingSource
-    amount_vnd: int
+    amount_vnd: Money
 
 
 class BeneficiaryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    village_id: int | None
-    cooperative_id: int | None
+    village_id: Int64 | None
+    cooperative_id: Int64 | None
 
 
 class ProgrammeRead(RecordRead):
     name: str
     kind: ProgrammeKind
     activity: ProgrammeActivity
-    year: int
+    year: Int32
     implementer: str | None
     description: str | None
     status: ProgrammeStatus

@@ -31,8 +31,9 @@ from app.core.errors import Unavailable
 from app.core.settings import get_settings
 from app.kit.etags import etag_matches
 
-# Part of every ETag: bump it when the statistics' definitions or layout change.
-FORMAT = "stats-v1"
+# Part of every ETag and cache key: bump it when the statistics' definitions, layout or the
+# reading of their parameters change (v2: repeated group_by values are all honoured).
+FORMAT = "stats-v2"
 MEMORY_ENTRIES = 512
 
 _LOOKUP = text(
@@ -83,10 +84,13 @@ class Memory:
 
 
 def request_key(request: Request) -> str:
-    """The path and the query parameters in a canonical order, encoded again so that a value
-    holding '&' or '=' cannot pass for other parameters."""
-    pairs = sorted(request.query_params.multi_items())
-    return request.url.path + "?" + urlencode(pairs)
+    """The format, the path and the query parameters in a canonical order, encoded again so that
+    a value holding '&' or '=' cannot pass for other parameters. Parameters are sorted by name
+    only: the values of a repeated one keep their order, which matters for group_by
+    (group_by=year&group_by=kind is not group_by=kind&group_by=year). The format keeps bodies
+    stored under an earlier definition from being served."""
+    pairs = sorted(request.query_params.multi_items(), key=lambda pair: pair[0])
+    return f"{FORMAT}|{request.url.path}?{urlencode(pairs)}"
 
 
 def make_etag(key: str, tag: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -105,6 +106,8 @@ class Stats:
     measures: Sequence[str]
     depends_on: tuple[str, ...]
     build: Callable[[Stats, Any, Sequence[str]], Select[Any]]
+    # The published answer (app/stats/schemas.py): its dimension enumeration, rows and totals.
+    response: type[BaseModel]
     extra_params: frozenset[str] = field(default_factory=frozenset)
     # The `totals` query; by default the rows' query grouped by nothing.
     build_totals: Callable[[Stats, Any], Select[Any]] | None = None

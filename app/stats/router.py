@@ -9,10 +9,11 @@ from typing import Annotated, Any, cast
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model, model_validator
 from starlette.responses import Response
 
 from app.core.errors import FieldError, InvalidInput
+from app.core.openapi import conditional_get
 from app.core.problems import error_responses
 from app.kit.deps import Session
 from app.kit.pagination import FilterParams
@@ -30,7 +31,7 @@ from app.stats.queries import (
     stats_values,
     year_span,
 )
-from app.stats.schemas import GroupedStats, Overview
+from app.stats.schemas import Overview, parts
 from app.stats.specs import ALL_STATS
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
@@ -42,6 +43,10 @@ class OverviewQuery(BaseModel):
 
     year: YearParam = Field(description="The reporting year.")
 
+
+# Documented as it is served: an ETag on every answer, If-None-Match taken, 304 for a current copy.
+CONDITIONAL = conditional_get()
+RESPONSES = {**CONDITIONAL["responses"], **error_responses(422, 503)}
 
 CACHING = (
     " Responses carry a strong ETag that changes exactly when the data they depend on change; "
@@ -65,7 +70,8 @@ CACHING = (
         "map and of `fairs` is listed, zeros included. All amounts are whole đồng." + CACHING
     ),
     response_model=Overview,
-    responses=error_responses(422, 503),
+    openapi_extra=CONDITIONAL["openapi_extra"],
+    responses=RESPONSES,
 )
 async def overview(
     request: Request,
@@ -90,22 +96,54 @@ def json_body(body: dict[str, Any]) -> bytes:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+MAX_GROUP_BY_CHARS = 200  # all values together; longer is no list of dimension names
+
+
+def _dimension_list(value: Any) -> list[str] | None:
+    """group_by as given: repeated (`group_by=a&group_by=b`), comma-separated (`group_by=a,b`) or
+    both, like every multi-valued parameter. None when absent; parse_group_by judges the rest."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError("must be dimension names")
+    if sum(len(item) for item in items) > MAX_GROUP_BY_CHARS:
+        raise ValueError(f"at most {MAX_GROUP_BY_CHARS} characters")
+    return [part.strip() for item in items for part in item.split(",")]
+
+
+class GroupByRequired(BaseModel):
+    """A missing group_by reaches parse_group_by (which names the allowed dimensions) instead of
+    pydantic's bare "field required"; the field itself stays required, and so does the document."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def absent_group_by(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "group_by" not in data:
+            return {**data, "group_by": None}
+        return data
+
+
+def _group_by_field(stats: Stats) -> tuple[Any, Any]:
+    """group_by, documented as what every client sends: an array of the statistic's dimension
+    enumeration (repeated parameters, OpenAPI's default form style), 1 to 3 items, required."""
+    dimension, _, _ = parts(stats.response)
+    documented = Annotated[
+        list[dimension],  # type: ignore[valid-type]
+        Field(min_length=1, max_length=MAX_DIMENSIONS, json_schema_extra={"uniqueItems": True}),
+    ]
+    annotation = Annotated[list[str], PlainValidator(_dimension_list, json_schema_input_type=documented)]
+    description = (
+        f"1 to {MAX_DIMENSIONS} distinct dimensions of: {', '.join(stats.dimensions)}; the rows are "
+        "sorted by them in this order. Repeat the parameter (group_by=a&group_by=b) or separate "
+        "with commas (group_by=a,b)."
+    )
+    return annotation, Field(description=description)
+
+
 def _query_model(stats: Stats) -> type[FilterParams]:
     """The list endpoint's filters plus group_by (and, for villages, the years covered)."""
-    dims = list(stats.dimensions)
-    extra: dict[str, Any] = {
-        # Optional to the model so that a missing group_by reaches parse_group_by, which names
-        # the allowed dimensions; the OpenAPI document marks it required.
-        "group_by": (
-            str | None,
-            Field(
-                default=None,
-                max_length=200,
-                description=f"1 to {MAX_DIMENSIONS} of: {', '.join(dims)} (comma-separated).",
-                json_schema_extra={"x-dimensions": cast(list[Any], dims)},
-            ),
-        )
-    }
+    extra: dict[str, Any] = {"group_by": _group_by_field(stats)}
     if {"year", "year_from", "year_to"} <= stats.extra_params:  # the villages' figure years
         extra |= {
             "year": (AnyOf[YearParam] | None, Field(default=None, description="Only these years.")),
@@ -113,16 +151,15 @@ def _query_model(stats: Stats) -> type[FilterParams]:
             "year_to": (YearParam | None, Field(default=None, description="Last year covered.")),
         }
     name = stats.resource.query.__name__.removesuffix("Query") + "StatsQuery"
-    model = create_model(name, __base__=stats.resource.query, **extra)
+    model = create_model(name, __base__=(stats.resource.query, GroupByRequired), **extra)
     return cast(type[FilterParams], model)
 
 
-def parse_group_by(stats: Stats, raw: str | None) -> list[str]:
+def parse_group_by(stats: Stats, dims: list[str] | None) -> list[str]:
     """1 to 3 known, distinct dimensions, or a 422 listing the allowed ones."""
-    dims = [part.strip() for part in raw.split(",")] if raw is not None else []
     allowed = list(stats.dimensions)
     problem = None
-    if raw is None:
+    if dims is None:
         problem = "group_by is required"
     elif not 1 <= len(dims) <= MAX_DIMENSIONS:
         problem = f"give 1 to {MAX_DIMENSIONS} dimensions"
@@ -137,6 +174,7 @@ def parse_group_by(stats: Stats, raw: str | None) -> list[str]:
             errors=[FieldError(field="group_by", message=message, location="query")],
             extra={"allowed": allowed},
         )
+    assert dims is not None
     return dims
 
 
@@ -150,7 +188,7 @@ def format_row(stats: Stats, dims: list[str], row: Any) -> dict[str, Any]:
         elif dimension.kind == "enum":
             code = row[name]
             label = dimension.enum(code) if code is not None and dimension.enum else None
-            out[name] = {"code": code, "vi": label.vi if label else None, "en": label.en if label else None}
+            out[name] = {"code": code, "vi": label.vi, "en": label.en} if label else None
         elif dimension.kind == "number":
             out[name] = None if row[name] is None else int(row[name])
         else:
@@ -174,8 +212,9 @@ def _add_endpoint(stats: Stats) -> None:
             "year_from and year_to given, every year of the range appears, zeros included. "
             "`totals` covers every record the filters select." + CACHING
         ),
-        response_model=GroupedStats,
-        responses=error_responses(422, 503),
+        response_model=stats.response,
+        openapi_extra=CONDITIONAL["openapi_extra"],
+        responses=RESPONSES,
     )
     async def grouped_stats(
         request: Request,

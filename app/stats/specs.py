@@ -1,4 +1,5 @@
-"""The four grouped statistics: their dimensions, measures and the tables they depend on."""
+"""The four grouped statistics: their dimensions, measures, published answer and the tables they
+depend on."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from app.stats.queries import (
     village_year_range,
     year_of,
 )
+from app.stats.schemas import CooperativeStats, ProgrammeStats, TradeFairStats, VillageStats, parts
 from app.trade_fairs.resource import TRADE_FAIRS
 from app.villages.resource import VILLAGES
 
@@ -46,6 +48,7 @@ VILLAGE_STATS = Stats(
     measures=("villages", "recognised", "households", "workers", "production_value_vnd"),
     depends_on=("admin_unit", "village", "village_figure"),
     build=village_query,
+    response=VillageStats,
     resolve=village_year_range,
     extra_params=frozenset({"year", "year_from", "year_to"}),
 )
@@ -63,6 +66,7 @@ COOPERATIVE_STATS = Stats(
     measures=("cooperatives", "members", "charter_capital_vnd"),
     depends_on=("admin_unit", "cooperative"),
     build=cooperative_query,
+    response=CooperativeStats,
 )
 
 PROGRAMME_STATS = Stats(
@@ -77,6 +81,7 @@ PROGRAMME_STATS = Stats(
     measures=("programmes", "support_vnd", "counterpart_vnd", "beneficiaries"),
     depends_on=("programme", "programme_funding", "programme_beneficiary"),
     build=programme_query,
+    response=ProgrammeStats,
     build_totals=programme_totals,
 )
 
@@ -92,6 +97,33 @@ FAIR_STATS = Stats(
     measures=("fairs", "standard_booths", "exhibitors", "visitors", "contract_value_vnd", "sales_vnd"),
     depends_on=("trade_fair",),
     build=fair_query,
+    response=TradeFairStats,
 )
 
 ALL_STATS = (VILLAGE_STATS, COOPERATIVE_STATS, PROGRAMME_STATS, FAIR_STATS)
+
+
+def shape_problems(stats: Stats) -> list[str]:
+    """How the published answer disagrees with the statistic: its dimension enumeration must list
+    the dimensions in order, its totals require exactly the measures, and its rows require the
+    measures and allow exactly the dimensions."""
+    dimension, row, totals = parts(stats.response)
+    dims, measures = list(stats.dimensions), set(stats.measures)
+    name = stats.response.__name__
+    problems = []
+    if [member.value for member in dimension] != dims:
+        problems.append(f"{dimension.__name__} lists {[m.value for m in dimension]}, not {dims}")
+    if set(totals.__required_keys__) != measures or totals.__optional_keys__:
+        problems.append(
+            f"{name} totals have {sorted(totals.__annotations__)}, not the measures {sorted(measures)}"
+        )
+    if set(row.__required_keys__) != measures or set(row.__optional_keys__) != set(dims):
+        problems.append(
+            f"{name} rows require {sorted(row.__required_keys__)} and allow {sorted(row.__optional_keys__)}, "
+            f"not the measures {sorted(measures)} and the dimensions {sorted(dims)}"
+        )
+    return problems
+
+
+if _problems := [problem for stats in ALL_STATS for problem in shape_problems(stats)]:
+    raise TypeError("statistics and their published answers disagree: " + "; ".join(_problems))

@@ -14,6 +14,9 @@ from app.kit.types import (
     Country,
     Day,
     Id,
+    Int32,
+    Int64,
+    Money,
     Name,
     QCount,
     QDay,
@@ -86,9 +89,9 @@ TradeFairUpdate = partial_model(TradeFairCreate, "TradeFairUpdate")
 class ParticipantRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    village_id: int | None
-    cooperative_id: int | None
-    booths: int
+    village_id: Int64 | None
+    cooperative_id: Int64 | None
+    booths: Int32
 
 
 class TradeFairRead(RecordRead):
@@ -101,14 +104,14 @@ class TradeFairRead(RecordRead):
     country: str
     start_on: date
     end_on: date
-    standard_booths: int | None
-    exhibitors: int | None
-    visitors: int | None
-    contracts_signed: int | None
-    contract_value_vnd: int | None
-    sales_vnd: int | None
-    cost_vnd: int | None
-    programme_id: int | None
+    standard_booths: Int32 | None
+    exhibitors: Int32 | None
+    visitors: Int32 | None
+    contracts_signed: Int32 | None
+    contract_value_vnd: Money | None
+    sales_vnd: Money | None
+    cost_vnd: Money | None
+    programme_id: Int64 | None
     programme: NamedSummary | None
     participants: list[ParticipantRead]
 

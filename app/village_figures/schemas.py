@@ -6,7 +6,7 @@ from pydantic import Field
 
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.kit.types import Count, Id, QCount, QId, QReportYear, QVnd, Vnd, Year
+from app.kit.types import Count, Id, Int32, Int64, Money, QCount, QId, QReportYear, QVnd, Vnd, Year
 from app.models import CraftGroup, FigureQualifier
 
 
@@ -31,13 +31,13 @@ VillageFigureUpdate = partial_model(VillageFigureCreate, "VillageFigureUpdate")
 
 
 class VillageFigureRead(RecordRead):
-    village_id: int
+    village_id: Int64
     village: NamedSummary
-    year: int
-    households: int | None
-    workers: int | None
-    production_value_vnd: int | None
-    average_income_vnd: int | None
+    year: Int32
+    households: Int32 | None
+    workers: Int32 | None
+    production_value_vnd: Money | None
+    average_income_vnd: Money | None
     qualifier: FigureQualifier
 
 

@@ -14,6 +14,8 @@ from app.kit.types import (
     EstablishedYear,
     Flag,
     Id,
+    Int32,
+    Int64,
     Latitude,
     Longitude,
     LongText,
@@ -83,7 +85,7 @@ VillageUpdate = partial_model(VillageCreate, "VillageUpdate")
 class VillageRead(RecordRead):
     name: str
     commune: str | None
-    district_id: int
+    district_id: Int64
     district: AdminUnitSummary
     craft_group: CraftGroup
     crafts: list[str]
@@ -91,9 +93,9 @@ class VillageRead(RecordRead):
     recognition_decision: str | None
     recognised_on: date | None
     revoked_on: date | None
-    established_year: int | None
-    households_total: int | None
-    households_participating: int | None
+    established_year: Int32 | None
+    households_total: Int32 | None
+    households_participating: Int32 | None
     has_environment_plan: bool
     on_polluted_list: bool
     latitude: float | None

@@ -95,6 +95,15 @@ VILLAGE = ("villages", "recognised", "households", "workers", "production_value_
 COOPERATIVE = ("cooperatives", "members", "charter_capital_vnd")
 PROGRAMME = ("programmes", "support_vnd", "counterpart_vnd", "beneficiaries")
 FAIR = ("fairs", "standard_booths", "exhibitors", "visitors", "contract_value_vnd", "sales_vnd")
+MEASURES = {"villages": VILLAGE, "cooperatives": COOPERATIVE, "programmes": PROGRAMME, "trade-fairs": FAIR}
+
+# Each statistic's dimensions, in the order it lists them.
+DIMENSIONS = {
+    "villages": ["craft_group", "status", "district", "year"],
+    "cooperatives": ["sector", "legal_form", "status", "district", "founded_year"],
+    "programmes": ["year", "kind", "activity", "funding_source"],
+    "trade-fairs": ["year", "kind", "province", "country"],
+}
 
 M = 1_000_000  # one triệu đồng
 B = 1_000_000_000  # one tỷ đồng

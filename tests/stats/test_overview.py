@@ -1,23 +1,18 @@
 """GET /api/v1/stats/overview: the report's 2015 figures from the sample data, and the definitions.
 
-The sample data (app/seed.py) is loaded once into a database of this module's own. Every expected
-number is the report's (the README's figures of 2015) or worked out by hand from the seed's tables, with
-the arithmetic beside it; none is computed by the code under test.
+The sample data (app/seed.py) is loaded once into a database of the statistics tests' own (`seeded`
+in tests/stats/conftest.py). Every expected number is the report's (the README's figures of 2015) or
+worked out by hand from the seed's tables, with the arithmetic beside it; none is computed by the
+code under test.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-
 import httpx
 import pytest
 
-from app.__main__ import migrate
-from app.seed import load_sample_data
 from tests import factories as f
-from tests.conftest import create_database, drop_database
-from tests.stats.helpers import JSON, app_client, get_stats
+from tests.stats.helpers import JSON, get_stats
 
 NO_GROUPS = {
     "agro_processing": 0,
@@ -43,25 +38,6 @@ NO_FAIRS = {"hosted": 0, "attended": 0, "overseas": 0, "trade_conference": 0}
 
 
 pytestmark = pytest.mark.usefixtures("fresh_stats_memory")
-
-
-@pytest.fixture(scope="module")
-def seeded_url(server_url: str) -> Iterator[str]:
-    """A database of this module's own holding the sample data (only read)."""
-    url = create_database(server_url, prefix="cv_stats_seed")
-    try:
-        migrate(url)
-        asyncio.run(load_sample_data(url, only_if_empty=False))
-        yield url
-    finally:
-        drop_database(server_url, url)
-
-
-@pytest.fixture(scope="module")
-async def seeded(seeded_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an application on the seeded database; requests commit as in production."""
-    async with app_client(seeded_url) as (_, client):
-        yield client
 
 
 # -- the sample data -----------------------------------------------------------------------------
