@@ -107,23 +107,20 @@ def _finish_operation(operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         _not_nullable(parameter)
     responses = operation.setdefault("responses", {})
-    for status, response in responses.items():
-        if status.isdigit() and int(status) >= 400:
-            response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
-        if status in {"401"}:
-            response.setdefault("headers", {}).update(header("WWW-Authenticate"))
-        if status in {"429", "503", "504"}:
-            response.setdefault("headers", {}).update(header("Retry-After"))
     # Any operation can meet an unexpected failure, or a database that is away or slow.
     for status, description in (
         ("500", "Internal Server Error"),
         ("503", "Service Unavailable: the database is away or busy; retry after Retry-After seconds"),
         ("504", "Gateway Timeout: a query ran past its time limit; retry after Retry-After seconds"),
     ):
-        entry = responses.setdefault(status, {"description": description})
-        entry["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
-        if status != "500":
-            entry.setdefault("headers", {}).update(header("Retry-After"))
+        responses.setdefault(status, {"description": description})
+    for status, response in responses.items():
+        if status.isdigit() and int(status) >= 400:
+            response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+        if status == "401":
+            response.setdefault("headers", {}).update(header("WWW-Authenticate"))
+        if status in {"429", "503", "504"}:
+            response.setdefault("headers", {}).update(header("Retry-After"))
 
 
 def _not_nullable(parameter: dict[str, Any]) -> None:
