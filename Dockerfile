@@ -1,5 +1,7 @@
 # The craft-village API as a container image. It needs a PostgreSQL server: DATABASE_URL must be
-# set (docker-compose.yml does it). `python -m app serve` applies the migrations, then serves.
+# set (docker-compose.yml does it). `python -m app serve` applies the migrations, then serves;
+# with a role that may only read and write rows, run `python -m app migrate` as the schema's
+# owner first and `python -m app serve --no-migrate` as that role (docker-compose.yml does so).
 #
 #   docker build -t craftvillage .
 #   docker run --rm -p 8000:8000 -e DATABASE_URL=postgresql://user:password@host:5432/craftvillage craftvillage
@@ -65,5 +67,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=4)"]
 
 # Exec form: Python is PID 1 and receives SIGTERM from `docker stop` itself; uvicorn shuts down
-# gracefully on it. serve applies the Alembic migrations before it starts listening.
+# gracefully on it. serve applies the Alembic migrations before it starts listening (several
+# containers starting at once take turns: migrations hold an advisory lock), unless --no-migrate.
 CMD ["python", "-m", "app", "serve"]

@@ -4,11 +4,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench soak openapi clients
+.PHONY: run test install lint fmt migrate seed lock clean clean-data help bench soak openapi clients test-browser
 
 help:
 	@echo "make run    serve the API with sample data on http://127.0.0.1:8000 (docs at /docs)"
 	@echo "make test   run the whole test suite on a real PostgreSQL"
+	@echo "make test-browser  /docs and /redoc in headless Chromium (installs chromium with apt-get when missing)"
 	@echo "make lint   ruff + mypy --strict + the import layers (import-linter, pyproject.toml)"
 	@echo "make openapi  rewrite docs/openapi.json, the reviewed snapshot of the API (a test compares)"
 	@echo "make clients  lint docs/openapi.json, generate Python and TypeScript clients, check them on a live server"
@@ -30,6 +31,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Only the browser tests (tests/browser), which `make test` runs too when chromium is installed.
+test-browser: $(STAMP)
+	bash .ci/browser
+	REQUIRE_BROWSER=1 $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check app tests migrations

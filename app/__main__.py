@@ -39,8 +39,11 @@ def database(settings: Settings) -> Iterator[str]:
     try:
         yield server.start()
     finally:
+        # A server that was already running (say `make run`'s) was only attached to: it stays up.
+        started = server.process is not None
         server.stop()
-        log.info("embedded PostgreSQL stopped")
+        if started:
+            log.info("embedded PostgreSQL stopped")
 
 
 def migrate(url: str, revision: str = "head") -> None:
@@ -88,7 +91,10 @@ def serve(settings: Settings, url: str) -> None:
             log_level=settings.log_level,
             log_config=log_config(settings.log_level),
             access_log=False,  # the service writes its own, in JSON, with the request id
-            proxy_headers=False,
+            # X-Forwarded-For is believed only from these proxies (FORWARDED_ALLOW_IPS): it
+            # gives the client address that sign-in throttling counts and the audit records.
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
             # SIGTERM: stop accepting, let requests in flight finish (up to this long), then exit.
             timeout_graceful_shutdown=settings.shutdown_timeout_s,
         )

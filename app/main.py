@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 
 from app.audit.router import audit_router
 from app.auth.router import router as auth_router
+from app.core.bodies import BodyRoute
 from app.core.db import make_engine, make_sessionmaker
 from app.core.handlers import install_error_handlers
 from app.core.middleware import Edge
@@ -25,9 +26,11 @@ from app.core.observability import POOL_SIZE, process_exited
 from app.core.openapi import finish
 from app.core.problems import Problem
 from app.core.settings import Settings, get_settings
+from app.docs_ui.router import docs_router
 from app.kit import versioning
 from app.kit.registry import Registry
 from app.kit.router import crud_router
+from app.meta.access import MetricsAccess
 from app.meta.router import enums_router
 from app.meta.router import router as meta_router
 from app.registry import REGISTRY
@@ -53,7 +56,8 @@ trade-promotion programmes, and trade fairs.
 * Reads are public. A write takes one credential: `Authorization: Bearer <token>` (staff) or
   `X-API-Key: <key>` (machines), never both.
 * Text is stored in Unicode NFC; search ignores tone marks and case, and `đ` matches `d`.
-* Every error is `application/problem+json` (RFC 9457).
+* Every error is `application/problem+json` (RFC 9457); with `Accept-Language: vi` its title,
+  detail and field messages are in Vietnamese (English is the default).
 """
 
 
@@ -89,8 +93,15 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Ours instead (app.docs_ui): served with no CDN, under a Content-Security-Policy.
+        docs_url=None,
+        redoc_url=None,
+        # Starlette's trailing-slash redirect names the Host header's host: a 404 problem instead.
+        redirect_slashes=False,
     )
     app.state.registry = registry
+    app.state.public_url = settings.public_url  # links name it, never the request's Host
+    app.state.metrics_access = MetricsAccess.from_settings(settings)
     app.state.stats_memory = Memory()
     app.state.stats_gate = Gate(
         settings.stats_concurrency, settings.stats_statement_timeout_ms / 1000 or None
@@ -123,6 +134,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     _mount(app, stats_router)
     _mount(app, auth_router)
     _mount(app, audit_router(registry))
+    _mount(app, docs_router(app.title, app.openapi_url or "/openapi.json"))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -134,7 +146,8 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
     matched level by level on every request: with a route list this size that is about a quarter
     of the Python calls of a single-record read. Here each route is added again to the app, as
     include_router used to do: same endpoint, same settings (router-level tags are already in
-    each route), the app as the provider of dependency overrides.
+    each route), the app as the provider of dependency overrides, and BodyRoute as the class, so
+    that every request body is checked the same way (app.core.bodies).
     """
     settings = [
         name
@@ -146,7 +159,7 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
             raise TypeError(f"cannot mount {route!r}")
         copied = {name: getattr(route, name) for name in settings if hasattr(route, name)}
         app.router.add_api_route(
-            prefix + route.path, route.endpoint, route_class_override=type(route), **copied
+            prefix + route.path, route.endpoint, route_class_override=BodyRoute, **copied
         )
 
 

@@ -7,7 +7,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -19,6 +19,11 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+
+# Several replicas may start at once, each migrating first: a session-level advisory lock on this
+# key makes them take turns. The first applies the migrations; the others find the schema at head
+# and do nothing. Any fixed 64-bit number works, as long as nothing else uses it ("cvmigrat").
+MIGRATION_LOCK_KEY = 0x6376_6D69_6772_6174
 
 
 def database_url() -> str:
@@ -48,7 +53,14 @@ def do_run_migrations(connection: Connection) -> None:
 async def run_async_migrations() -> None:
     engine = create_async_engine(database_url(), poolclass=pool.NullPool)
     async with engine.connect() as connection:
+        # Waits for as long as another migration holds the lock. Session-level, so it outlives
+        # the commit that leaves Alembic a connection outside any transaction, as it expects.
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await connection.commit()
         await connection.run_sync(do_run_migrations)
+        # On an error we never get here: closing the connection (NullPool) releases the lock.
+        await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await connection.commit()
     await engine.dispose()
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
+from app.core.i18n import tr
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
 from app.kit.types import Code, Day, Id, Int64, Name, QDay, QId, QText
@@ -27,7 +28,7 @@ class AdminUnitCreate(Body):
     @model_validator(mode="after")
     def _period(self) -> AdminUnitCreate:
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
-            raise ValueError("valid_to must not be before valid_from")
+            raise ValueError(tr("valid_to must not be before valid_from"))
         return self
 
 

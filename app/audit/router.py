@@ -1,4 +1,5 @@
-"""Reading the audit trail: the whole trail for administrators, one record's history for staff."""
+"""Reading the audit trail: the whole trail for administrators, one record's history for staff,
+and the security events (sign-ins, lockouts, changes to accounts and keys) for administrators."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import TypeAliasType
 
 from app.core.errors import NotFound
+from app.core.i18n import tr
 from app.core.openapi import header
 from app.core.problems import error_responses
 from app.kit.audit import AuditAction
@@ -21,7 +23,7 @@ from app.kit.registry import Registry
 from app.kit.resource import Resource
 from app.kit.schemas import AnyOf
 from app.kit.types import Int32, Int64, QDateTime, QId, QText, WholeNumber
-from app.models import AuditEvent
+from app.models import AuditEvent, SecurityAction, SecurityActorKind, SecurityEvent, SecurityTargetKind
 
 # A field's value as the audit trail keeps it: what the field holds in a create body (text,
 # a number, a flag, null, a list of texts, an embedded list of lines), dates as text.
@@ -81,6 +83,87 @@ class AuditFilters(BaseModel):
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET), WholeNumber] = 0
 
 
+class SecurityEventRead(BaseModel):
+    """One security event. Never a password, a token or a key."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: Int64
+    at: datetime
+    action: SecurityAction
+    actor_kind: SecurityActorKind = Field(
+        description="A staff account's token, an API key, the command line, or nobody signed in."
+    )
+    actor_id: Int64 | None = Field(description="The account's or the key's id; null otherwise.")
+    actor_name: str | None = Field(
+        description="The account's username, the key's name, or the system user at the command line."
+    )
+    target_kind: SecurityTargetKind | None
+    target_id: Int64 | None = Field(description="The account's or key's id; null for an unknown username.")
+    target_name: str | None = Field(
+        description="The account's username (as typed, at sign-in) or the key's name."
+    )
+    client_addr: str | None
+    request_id: str | None = Field(description="The X-Request-ID of the request.")
+    details: dict[str, Scalar | list[Scalar] | None] = Field(
+        description="What else is known: a failure's reason, a role as [old, new], the limits of a lockout."
+    )
+
+
+class SecurityEventPage(BaseModel):
+    items: list[SecurityEventRead]
+    total: Int64
+    limit: Int32
+    offset: Int32
+
+
+class SecurityQuery(BaseModel):
+    """The security events' filters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: AnyOf[SecurityAction] | None = None
+    actor_kind: AnyOf[SecurityActorKind] | None = None
+    actor: QText | None = Field(default=None, description="An account's username or a key's name that acted.")
+    target: QText | None = Field(default=None, description="The username or key name acted upon.")
+    client_addr: QText | None = None
+    at_from: QDateTime | None = None
+    at_to: QDateTime | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), WholeNumber] = 50
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET), WholeNumber] = 0
+
+
+async def security_events(
+    request: Request,
+    response: Response,
+    session: Session,
+    _: Admin,
+    query: Annotated[SecurityQuery, Query()],
+) -> Any:
+    where: list[ColumnElement[bool]] = []
+    if query.action:
+        where.append(SecurityEvent.action.in_(query.action))
+    if query.actor_kind:
+        where.append(SecurityEvent.actor_kind.in_(query.actor_kind))
+    if query.actor is not None:
+        where.append(SecurityEvent.actor_name == query.actor)
+    if query.target is not None:
+        where.append(SecurityEvent.target_name == query.target)
+    if query.client_addr is not None:
+        where.append(SecurityEvent.client_addr == query.client_addr)
+    if query.at_from is not None:
+        where.append(SecurityEvent.at >= query.at_from)
+    if query.at_to is not None:
+        where.append(SecurityEvent.at <= query.at_to)
+    listed = select(SecurityEvent).where(*where).order_by(SecurityEvent.id.desc())
+    items = (await session.scalars(listed.limit(query.limit).offset(query.offset))).all()
+    total = await session.scalar(select(func.count()).select_from(SecurityEvent).where(*where)) or 0
+    response.headers["Link"] = link_header(request, total=total, limit=query.limit, offset=query.offset)
+    return SecurityEventPage.model_validate(
+        {"items": items, "total": total, "limit": query.limit, "offset": query.offset}, from_attributes=True
+    )
+
+
 def audit_router(registry: Registry) -> APIRouter:
     """The whole trail (administrators) and one record's history per resource (staff)."""
     router = APIRouter(prefix="/api/v1", tags=["audit trail"])
@@ -133,10 +216,22 @@ def audit_router(registry: Registry) -> APIRouter:
             where.append(AuditEvent.at <= params.at_to)
         found = await page(session, where, params.limit, params.offset)
         response.headers["Link"] = link_header(
-            request.url, total=found.total, limit=found.limit, offset=found.offset
+            request, total=found.total, limit=found.limit, offset=found.offset
         )
         return found
 
+    router.add_api_route(
+        "/audit/security",
+        security_events,
+        methods=["GET"],
+        operation_id="list_security_events",
+        summary="Security events, newest first (administrators): sign-ins, lockouts, accounts and keys",
+        response_model=SecurityEventPage,
+        responses={
+            200: {"description": "Successful Response", "headers": header("Link")},
+            **error_responses(401, 403, 422),
+        },
+    )
     for res in registry:
         _history_route(router, res, page, Page)
     return router
@@ -164,5 +259,7 @@ def _history_route(router: APIRouter, res: Resource[Any], page: Any, Page: type[
         found = await page(session, where, limit, offset)
         if found.total == 0 and await session.get(res.model, record_id) is None:
             # A deleted record keeps its history; one that never existed has none to show.
-            raise NotFound(f"{resource} {record_id} does not exist and has no history")
+            raise NotFound(
+                tr("{resource} {id} does not exist and has no history", resource=resource, id=record_id)
+            )
         return found

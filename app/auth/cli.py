@@ -1,4 +1,8 @@
-"""`python -m app users ...` and `python -m app keys ...`: so that the first administrator can be made."""
+"""`python -m app users ...` and `python -m app keys ...`: so that the first administrator can be made.
+
+Every change is recorded as a security event whose actor is the command line (and the system
+user running it). A key made here has no creator account: its own role applies.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.auth import service
+from app.auth.events import command_line
+from app.auth.passwords import policy_error
 from app.core.db import make_sessionmaker
 from app.core.errors import AppError
-from app.core.settings import async_url
+from app.core.i18n import tr
+from app.core.settings import async_url, get_settings
 from app.models import ApiKey, Role, StaffAccount
 
 ROLES = [r.value for r in Role]
@@ -23,7 +31,9 @@ ROLES = [r.value for r in Role]
 
 def add_commands(commands: Any) -> None:
     """Register the `users` and `keys` sub-commands on the main parser."""
-    users = commands.add_parser("users", help="staff accounts: create, list, disable, set-role")
+    users = commands.add_parser(
+        "users", help="staff accounts: create, list, disable, enable, set-role, reset-password"
+    )
     user_cmds = users.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = user_cmds.add_parser(
         "create", help="create an account (password from CRAFTVILLAGE_PASSWORD or a prompt)"
@@ -34,9 +44,21 @@ def add_commands(commands: Any) -> None:
     user_cmds.add_parser("list", help="list the accounts")
     disable = user_cmds.add_parser("disable", help="disable an account; its tokens stop working")
     disable.add_argument("username")
+    enable = user_cmds.add_parser("enable", help="enable a disabled account again")
+    enable.add_argument("username")
     set_role = user_cmds.add_parser("set-role", help="change an account's role; its tokens stop working")
     set_role.add_argument("username")
     set_role.add_argument("role", choices=ROLES)
+    reset = user_cmds.add_parser(
+        "reset-password",
+        help="set an account's password (from CRAFTVILLAGE_PASSWORD or a prompt); its tokens stop working",
+    )
+    reset.add_argument("username")
+    reset.add_argument(
+        "--temporary",
+        action="store_true",
+        help="the person must change it at first sign-in; it expires after TEMPORARY_PASSWORD_TTL_HOURS",
+    )
 
     keys = commands.add_parser("keys", help="API keys for machine clients: create, list, revoke")
     key_cmds = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -48,14 +70,15 @@ def add_commands(commands: Any) -> None:
     revoke.add_argument("id", type=int)
 
 
-def _password() -> str:
+def _password(username: str) -> str:
     password = os.environ.get("CRAFTVILLAGE_PASSWORD")
     if password is None:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
-            raise SystemExit("the passwords differ")
-    if len(password) < 10:
-        raise SystemExit("a password has at least 10 characters")
+            raise SystemExit(tr("the passwords differ"))
+    refused = policy_error(password, username, "password")
+    if refused is not None:
+        raise SystemExit(refused.message)
     return password
 
 
@@ -77,7 +100,7 @@ async def _dispatch(session: AsyncSession, args: argparse.Namespace) -> None:
     if args.command == "users":
         if args.action == "create":
             account = await service.create_account(
-                session, args.username, args.display_name, Role(args.role), _password()
+                session, args.username, args.display_name, Role(args.role), _password(args.username)
             )
             print(f"created {account.role} {account.username} (id {account.id})")
         elif args.action == "list":
@@ -88,6 +111,19 @@ async def _dispatch(session: AsyncSession, args: argparse.Namespace) -> None:
             account = await service.find_account(session, args.username)
             await service.change_account(session, account, active=False)
             print(f"disabled {account.username}; its tokens are revoked")
+        elif args.action == "enable":
+            account = await service.find_account(session, args.username)
+            await service.change_account(session, account, active=True)
+            print(f"enabled {account.username}")
+        elif args.action == "reset-password":
+            account = await service.find_account(session, args.username)
+            ttl = timedelta(hours=get_settings().temporary_password_ttl_hours)
+            await service.set_password(
+                session, account, _password(account.username), must_change=args.temporary, ttl=ttl,
+                by=command_line(),
+            )  # fmt: skip
+            note = "; it must be changed at first sign-in" if args.temporary else ""
+            print(f"password of {account.username} set; its tokens are revoked{note}")
         else:
             account = await service.find_account(session, args.username)
             await service.change_account(session, account, role=Role(args.role))

@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
+from app.core.i18n import tr
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
 from app.kit.types import Code, Count, Day, Id, Int32, Int64, Money, Name, QCount, QDay, QId, QText, QVnd, Vnd
@@ -32,7 +33,7 @@ class CooperativeCreate(Body):
     @model_validator(mode="after")
     def _rules(self) -> CooperativeCreate:
         if self.founded_on and self.dissolved_on and self.dissolved_on < self.founded_on:
-            raise ValueError("dissolved_on must not be before founded_on")
+            raise ValueError(tr("dissolved_on must not be before founded_on"))
         return self
 
 

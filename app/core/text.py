@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from app.core.i18n import tr
+
 _VOWELS = "aăâeêioôơuưy"
 # Vietnamese dictionary order of the letters; f, j, w, z kept for foreign names.
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
@@ -14,11 +16,11 @@ _TONES = ("", "\u0300", "\u0309", "\u0303", "\u0301", "\u0323")
 def nfc(value: str) -> str:
     """Normalise to NFC and refuse characters PostgreSQL text cannot hold."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(tr("must not contain NUL characters"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+        raise ValueError(tr("must be valid Unicode (no lone surrogates)")) from None
     return unicodedata.normalize("NFC", value)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import get_session
 from app.core.errors import FieldError, InvalidInput
+from app.core.i18n import tr
 from app.kit import reads
 from app.kit.principal import (
     RANK,
@@ -33,8 +34,9 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
 
 
-def require(role: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency: the caller, who must hold at least `role`."""
+def require(role: Role, *, while_password_must_change: bool = False) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller, who must hold at least `role`. An account whose password was
+    reset is refused (403) unless `while_password_must_change`: it may only change it."""
 
     async def dependency(
         request: Request,
@@ -44,10 +46,23 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         principal = await authenticate(request, session)
         if principal is None:
-            raise Unauthenticated("this operation needs a credential: a bearer token or an API key")
+            raise Unauthenticated(tr("this operation needs a credential: a bearer token or an API key"))
+        if principal.must_change_password and not while_password_must_change:
+            raise Forbidden(
+                tr(
+                    "the password of {name} was reset by an administrator; change it first "
+                    "with POST /api/v1/auth/password",
+                    name=principal.name,
+                )
+            )
         if RANK[principal.role] < RANK[role.value]:
             raise Forbidden(
-                f"this operation needs the {role.value} role; {principal.name} is {principal.role}"
+                tr(
+                    "this operation needs the {role} role; {name} is {current}",
+                    role=role.value,
+                    name=principal.name,
+                    current=principal.role,
+                )
             )
         return principal
 
@@ -58,6 +73,9 @@ Editor = Annotated[Principal, Depends(require(Role.editor))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 # Any signed-in caller: every role can at least edit.
 Anyone = Editor
+# Any signed-in caller, including an account that must change its password first: for who-am-I,
+# signing out and changing the password.
+SignedIn = Annotated[Principal, Depends(require(Role.editor, while_password_must_change=True))]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -91,8 +109,10 @@ def if_match_header(request: Request) -> str | None:
     value = request.headers.get("if-match")
     if value is not None and len(value) > 100:
         raise InvalidInput(
-            "the request has invalid fields: If-Match",
-            errors=[FieldError(field="If-Match", message="at most 100 characters", location="header")],
+            tr("the request has invalid fields: {fields}", fields="If-Match"),
+            errors=[
+                FieldError(field="If-Match", message=tr("at most {n} characters", n=100), location="header")
+            ],
         )
     return value
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.core.errors import FieldError, InvalidInput, PreconditionRequired
+from dataclasses import dataclass
+
+from app.core.errors import InvalidInput
+from app.core.i18n import tr
 
 
 def etag(version: int) -> str:
@@ -17,17 +20,25 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def expected_version(if_match: str | None, body_version: int | None) -> int | None:
+@dataclass(frozen=True)
+class Malformed:
+    """An If-Match that is no entity tag of ours (`1`, `W/"1"`, `abc`). It is answered by the
+    service, once the record is read, so that the 428 can show the record's current ETag."""
+
+    header: str
+
+
+Expected = int | Malformed | None
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> Expected:
     """The version the client last saw: If-Match (an item's ETag) or the body's `version`."""
     if if_match is None:
         return body_version
     tag = if_match.strip()
     if not (tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit() and len(tag) < 14):
-        raise PreconditionRequired(
-            'If-Match must be the ETag of the record as you read it, e.g. "3"',
-            errors=[FieldError(field="If-Match", message='an ETag such as "3"', location="header")],
-        )
+        return Malformed(if_match)
     version = int(tag[1:-1])
     if body_version is not None and body_version != version:
-        raise InvalidInput("If-Match and the body's version disagree")
+        raise InvalidInput(tr("If-Match and the body's version disagree"))
     return version

@@ -14,6 +14,7 @@ from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func
 from sqlalchemy.sql.elements import BindParameter
 
 from app.core.errors import FieldError, InvalidInput
+from app.core.i18n import tr
 from app.core.text import like_escape, search_terms
 from app.kit.pagination import FilterParams, ListParams
 from app.kit.resource import Resource
@@ -113,8 +114,12 @@ def order_by(res: Resource[Any], params: ListParams) -> list[Any]:
             if key not in res.sortable:
                 allowed = ", ".join(sorted(res.sortable))
                 raise InvalidInput(
-                    f"cannot sort by '{key}'; sortable fields: {allowed}",
-                    errors=[FieldError(field="sort", message=f"allowed: {allowed}", location="query")],
+                    tr("cannot sort by '{key}'; sortable fields: {allowed}", key=key, allowed=allowed),
+                    errors=[
+                        FieldError(
+                            field="sort", message=tr("allowed: {allowed}", allowed=allowed), location="query"
+                        )
+                    ],
                 )
             column = res.sortable[key]
             clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())

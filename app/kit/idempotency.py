@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.core.errors import Conflict, FieldError, InvalidInput
+from app.core.i18n import tr
 from app.kit.etags import etag
 from app.models import IdempotencyRecord
 
@@ -62,16 +63,18 @@ async def once(
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_id(credential, key))))
     if not locked:
         raise Conflict(
-            "a request with this Idempotency-Key is still being processed; retry in a moment",
+            tr("a request with this Idempotency-Key is still being processed; retry in a moment"),
             headers={"Retry-After": "1"},
         )
     stored = await session.get(IdempotencyRecord, (credential, key))
     if stored is not None:
         if stored.request_hash != fingerprint:
             raise InvalidInput(
-                "this Idempotency-Key was already used with a different request",
+                tr("this Idempotency-Key was already used with a different request"),
                 errors=[
-                    FieldError(field="Idempotency-Key", message="used for another request", location="header")
+                    FieldError(
+                        field="Idempotency-Key", message=tr("used for another request"), location="header"
+                    )
                 ],
             )
         headers = {"Idempotent-Replayed": "true"}

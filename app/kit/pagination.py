@@ -1,11 +1,17 @@
-"""Page[T], the list query parameters every collection shares, and RFC 8288 Link headers."""
+"""Page[T], the list query parameters every collection shares, and RFC 8288 Link headers.
+
+Links never name the host the request's Host header claims (anyone can send any Host): they are
+absolute under PUBLIC_URL when it is configured, otherwise relative references (RFC 3986 §4.2).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import URL
+from starlette.requests import Request
 
 from app.kit.schemas import AnyOf
 from app.kit.types import Int32, Int64, SearchQuery, WholeNumber
@@ -51,13 +57,29 @@ class ListParams(FilterParams):
     ] = None
 
 
-def link_header(url: URL, *, total: int, limit: int, offset: int) -> str:
+def public_link(request: Request, path: str, query: str = "") -> str:
+    """`path` (as the app sees it, root path included) and `query` as a link for clients: under
+    PUBLIC_URL (app.state.public_url) when set, else a path-absolute reference."""
+    base: str | None = getattr(request.app.state, "public_url", None)
+    if base:
+        root = request.scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]  # PUBLIC_URL names the service's root, prefix and all
+    path = quote(path, safe="/:@!$&'()*+,;=-._~%")  # nothing that could end the <...> of a Link
+    # Never `//host/...`, which a client would read as another host.
+    path = (base or "") + "/" + path.lstrip("/")
+    return f"{path}?{query}" if query else path
+
+
+def link_header(request: Request, *, total: int, limit: int, offset: int) -> str:
     """first/prev/next/last links for a page, keeping every other query parameter."""
     links: list[str] = []
+    # Only the path and query of the request are used, never its Host.
+    here = URL(path="/", query=request.scope.get("query_string", b"").decode("latin-1"))
 
     def add(rel: str, new_offset: int) -> None:
-        target = url.include_query_params(limit=limit, offset=new_offset)
-        links.append(f'<{target}>; rel="{rel}"')
+        query = here.include_query_params(limit=limit, offset=new_offset).query
+        links.append(f'<{public_link(request, request.scope["path"], query)}>; rel="{rel}"')
 
     add("first", 0)
     if offset > 0:

@@ -13,6 +13,7 @@ from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
+from app.core.i18n import tr
 from app.core.openapi import conditional_get, header
 from app.core.problems import error_responses
 from app.kit import idempotency, reads, service
@@ -28,7 +29,7 @@ from app.kit.deps import (
     if_match_header,
 )
 from app.kit.etags import etag, etag_matches, expected_version
-from app.kit.pagination import ListParams, Page, link_header
+from app.kit.pagination import ListParams, Page, link_header, public_link
 from app.kit.principal import Principal
 from app.kit.registry import Registry
 from app.kit.resource import Resource
@@ -119,7 +120,7 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     ) -> Response:
         query: ListParams = params
         body, total = await reads.page_body(conn, res, query)
-        link = link_header(request.url, total=total, limit=query.limit, offset=query.offset)
+        link = link_header(request, total=total, limit=query.limit, offset=query.offset)
         return Response(body, media_type=JSON, headers={"Link": link})
 
     @router.post(
@@ -149,7 +150,10 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     ) -> Response:
         async def run() -> idempotency.Answer:
             record = await service.create_record(session, registry, res, body, actor_of(request, principal))
-            location = str(request.url_for(f"get_{name}", record_id=record.id).path)
+            path = request.scope.get("root_path", "") + request.app.url_path_for(
+                f"get_{name}", record_id=record.id
+            )
+            location = public_link(request, path)
             content, headers = await _written(session, res, record.id)
             return idempotency.Answer(201, content, {"Location": location, **headers})
 
@@ -172,7 +176,7 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     async def get_record(request: Request, conn: ReadConnection, record_id: RecordId) -> Response:
         found = await reads.item_body(conn, res, record_id)
         if found is None:
-            raise NotFound(f"{res.singular} {record_id} does not exist")
+            raise NotFound(tr("{resource} {id} does not exist", resource=res.singular, id=record_id))
         body, version = found
         tag = etag(version)
         if etag_matches(request.headers.get("if-none-match"), tag):

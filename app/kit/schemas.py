@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
 
+from app.core.i18n import tr
 from app.core.labels import LabelledEnum
 from app.kit.types import INT32, Int32, Int64
 from app.models import INT_MAX
@@ -33,7 +34,7 @@ def _split_commas(value: Any) -> Any:
     else:
         return value
     if len(out) > MAX_VALUES:
-        raise ValueError(f"at most {MAX_VALUES} values, not {len(out)}")
+        raise ValueError(tr("at most {most} values, not {count}", most=MAX_VALUES, count=len(out)))
     return out
 
 

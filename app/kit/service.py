@@ -20,7 +20,9 @@ from app.core.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from app.core.i18n import tr, validation_message
 from app.kit.audit import Actor, AuditAction, diff, record_event
+from app.kit.etags import Expected, Malformed, etag
 from app.kit.registry import Registry
 from app.kit.resource import M, Resource, table_of
 from app.models import Record
@@ -39,7 +41,7 @@ async def get_record(
         stmt = stmt.with_for_update(of=res.model)
     record: M | None = (await session.execute(stmt)).scalars().first()
     if record is None:
-        raise NotFound(f"{res.singular} {record_id} does not exist")
+        raise NotFound(tr("{resource} {id} does not exist", resource=res.singular, id=record_id))
     return record
 
 
@@ -56,23 +58,64 @@ async def create_record(
     return record
 
 
-def check_version(res: Resource[Any], record: Record, expected: int | None, *, body: bool = True) -> None:
-    """428 when the client did not say which version it changes; 412, naming the current
-    version, when its copy is not the latest."""
+def check_version(res: Resource[Any], record: Record, expected: Expected, *, body: bool = True) -> None:
+    """428 when the client did not say which version it changes, or said it in a form that is
+    no ETag; 412 when its copy is not the latest. Each names the record's current ETag."""
+    current = etag(record.version)
     if expected is None:
-        alternative = " or `version` in the body" if body else ""
+        if body:
+            detail = tr(
+                "say which version of {resource} {id} you are changing: send If-Match with its ETag "
+                "(now {etag}) or `version` in the body",
+                resource=res.singular,
+                id=record.id,
+                etag=current,
+            )
+            needed = tr("required, or `version` in the body")
+        else:
+            detail = tr(
+                "say which version of {resource} {id} you are changing: send If-Match with its ETag "
+                "(now {etag})",
+                resource=res.singular,
+                id=record.id,
+                etag=current,
+            )
+            needed = tr("required")
         raise PreconditionRequired(
-            f"say which version of {res.singular} {record.id} you are changing: send If-Match with "
-            f'its ETag (now "{record.version}"){alternative}',
-            errors=[FieldError(field="If-Match", message="required" + alternative, location="header")],
+            detail,
+            errors=[FieldError(field="If-Match", message=needed, location="header")],
+            extra={"current_version": record.version},
+        )
+    if isinstance(expected, Malformed):
+        raise PreconditionRequired(
+            tr(
+                "If-Match must be an entity tag in quotes, like {etag}: the current ETag of {resource} {id}",
+                etag=current,
+                resource=res.singular,
+                id=record.id,
+            ),
+            errors=[
+                FieldError(
+                    field="If-Match",
+                    message=tr("an entity tag in quotes, like {etag}", etag=current),
+                    location="header",
+                )
+            ],
             extra={"current_version": record.version},
         )
     if expected != record.version:
         raise PreconditionFailed(
-            f"{res.singular} {record.id} is at version {record.version}, not {expected}: "
-            "someone changed it meanwhile; read it again and reapply your change",
+            tr(
+                "{resource} {id} is at version {version} (ETag {etag}), not {expected}: someone changed "
+                "it meanwhile; read it again and reapply your change",
+                resource=res.singular,
+                id=record.id,
+                version=record.version,
+                etag=current,
+                expected=expected,
+            ),
             extra={"current_version": record.version},
-            headers={"ETag": f'"{record.version}"'},
+            headers={"ETag": current},
         )
 
 
@@ -83,7 +126,7 @@ async def update_record(
     record_id: int,
     changes: BaseModel,
     actor: Actor,
-    expected_version: int | None,
+    expected_version: Expected,
 ) -> M:
     """Apply a partial change to the version the client saw; the merged record must satisfy
     every rule a new one would."""
@@ -96,11 +139,11 @@ async def update_record(
         validated = res.create.model_validate(merged).model_dump()
     except ValidationError as error:
         raise InvalidInput(
-            "the change would leave the record invalid",
+            tr("the change would leave the record invalid"),
             errors=[
                 FieldError(
                     field=".".join(str(p) for p in e["loc"]) or "body",
-                    message=e["msg"].removeprefix("Value error, "),
+                    message=validation_message(e),
                     location="body",
                 )
                 for e in error.errors()
@@ -131,7 +174,7 @@ async def delete_record(
     res: Resource[M],
     record_id: int,
     actor: Actor,
-    expected_version: int | None,
+    expected_version: Expected,
 ) -> None:
     """Delete the version the client saw, or refuse with 409 naming what still refers to it."""
     record = await get_record(session, res, record_id, for_update=True)
@@ -142,7 +185,12 @@ async def delete_record(
             f"{r['count']} {r['resource']} ({r['field']}, ids {', '.join(map(str, r['ids']))})" for r in refs
         )
         raise Conflict(
-            f"{res.singular} {record_id} is still referred to by {listed}",
+            tr(
+                "{resource} {id} is still referred to by {listed}",
+                resource=res.singular,
+                id=record_id,
+                listed=listed,
+            ),
             extra={"referenced_by": refs},
         )
     before = current_values(res, record)
@@ -219,11 +267,18 @@ async def _check_references(
             for path in where[(table, missing)]:
                 label = registry.labels.get(table.name, table.name.replace("_", " "))
                 errors.append(
-                    FieldError(field=path, message=f"{label} {missing} does not exist", location="body")
+                    FieldError(
+                        field=path,
+                        message=tr("{resource} {id} does not exist", resource=label, id=missing),
+                        location="body",
+                    )
                 )
     if errors:
         raise InvalidInput(
-            "the record refers to records that do not exist: " + ", ".join(e.field for e in errors),
+            tr(
+                "the record refers to records that do not exist: {fields}",
+                fields=", ".join(e.field for e in errors),
+            ),
             errors=errors,
         )
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
+from app.core.i18n import tr
 from app.core.text import nfc
 from app.models import BIGINT_MAX, ESTABLISHED_YEAR_MIN, INT_MAX, YEAR_MAX, YEAR_MIN
 
@@ -21,9 +22,9 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def iso_date(value: object) -> object:
     """Dates are ISO 8601 text (2015-12-31): no timestamps, no other formats."""
     if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
-        raise ValueError("must be a date written YYYY-MM-DD")
+        raise ValueError(tr("must be a date written YYYY-MM-DD"))
     if not isinstance(value, str | date):
-        raise ValueError("must be a date written YYYY-MM-DD")
+        raise ValueError(tr("must be a date written YYYY-MM-DD"))
     return value
 
 
@@ -34,7 +35,7 @@ def iso_datetime(value: object) -> object:
     """Moments are ISO 8601 text (2026-01-31T08:00:00+07:00, or a date): no timestamps."""
     if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
         return value
-    raise ValueError("must be a date or date-time written YYYY-MM-DDTHH:MM:SS±HH:MM")
+    raise ValueError(tr("must be a date or date-time written YYYY-MM-DDTHH:MM:SS±HH:MM"))
 
 
 QDateTime = Annotated[datetime, BeforeValidator(iso_datetime)]
@@ -88,7 +89,7 @@ Longitude = Annotated[float, Strict(), Field(ge=-180, le=180, allow_inf_nan=Fals
 
 def within_years(value: date) -> date:
     if not YEAR_MIN <= value.year <= YEAR_MAX:
-        raise ValueError(f"must be a date from {YEAR_MIN}-01-01 to {YEAR_MAX}-12-31")
+        raise ValueError(tr("must be a date from {low}-01-01 to {high}-12-31", low=YEAR_MIN, high=YEAR_MAX))
     return value
 
 
@@ -108,7 +109,7 @@ _WHOLE = re.compile(r"[+-]?\d+")
 def whole_number(value: object) -> object:
     """Query and path numbers are written as whole numbers: "12", not "12.0" or "1e1"."""
     if isinstance(value, str) and not _WHOLE.fullmatch(value.strip()):
-        raise ValueError("must be a whole number")
+        raise ValueError(tr("must be a whole number"))
     return value
 
 

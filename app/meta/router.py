@@ -11,10 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response
 
+from app.core.i18n import negotiate, tr
 from app.core.observability import POOL_IN_USE, metrics_body
 from app.core.problems import error_responses, problem
 from app.kit.registry import Registry
 from app.kit.schemas import label_model
+from app.meta.access import MetricsAccess
 
 router = APIRouter()
 
@@ -68,10 +70,16 @@ def enums_router(registry: Registry) -> APIRouter:
     tags=["meta"],
     operation_id="metrics",
     summary="Prometheus metrics: requests by route and status, latency, pool use, database errors",
+    description=(
+        "Only from the networks in METRICS_ALLOWED_NETWORKS (loopback by default), or with "
+        "`Authorization: Bearer <METRICS_TOKEN>` when that token is configured."
+    ),
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **error_responses(401, 403)},
 )
 async def metrics(request: Request) -> Response:
+    access: MetricsAccess = request.app.state.metrics_access
+    access.check(request.client.host if request.client else None, request.headers.get("authorization"))
     engine = getattr(request.app.state, "engine", None)
     if engine is not None:
         POOL_IN_USE.set(engine.pool.checkedout())
@@ -114,9 +122,11 @@ async def ready(request: Request) -> Response:
     # Not ready is an error like any other: a problem, with the details as extension members.
     return problem(
         503,
-        "not ready: "
-        + ("the database is unreachable or not migrated" if database != "ok" else "migrations pending"),
+        tr("not ready: the database is unreachable or not migrated")
+        if database != "ok"
+        else tr("not ready: migrations pending"),
         instance=request.url.path,
+        language=negotiate(request.headers.get("accept-language")),
         slug="service-unavailable",
         extra=body.model_dump(exclude={"status"}),  # `status` is the problem's own member
         headers={"Retry-After": "1"},

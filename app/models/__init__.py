@@ -19,7 +19,8 @@ from app.models.programme import (
     ProgrammeStatus,
     PromotionActivity,
 )
-from app.models.staff import AccessToken, ApiKey, Role, SignInFailure, StaffAccount
+from app.models.security import SecurityAction, SecurityActorKind, SecurityEvent, SecurityTargetKind
+from app.models.staff import AccessToken, ApiKey, Role, SignInAttempt, StaffAccount
 from app.models.trade_fair import FairKind, TradeFair, TradeFairParticipant
 from app.models.village import CraftGroup, Village, VillageStatus
 from app.models.village_figure import FigureQualifier, VillageFigure
@@ -58,7 +59,11 @@ __all__ = [
     "PromotionActivity",
     "Record",
     "Role",
-    "SignInFailure",
+    "SecurityAction",
+    "SecurityActorKind",
+    "SecurityEvent",
+    "SecurityTargetKind",
+    "SignInAttempt",
     "StaffAccount",
     "StatsCache",
     "TradeFair",

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from app.core.i18n import Text as Message
 from app.core.labels import LabelledEnum
 
 NAMING_CONVENTION = {
@@ -73,13 +74,14 @@ class Record(Base):
 
 
 def rule(condition: str, name: str, message: str) -> CheckConstraint:
-    """A CHECK constraint with the message a client reads when a write breaks it."""
-    return CheckConstraint(condition, name=name, info={"message": message})
+    """A CHECK constraint with the message a client reads when a write breaks it (English;
+    app.core.locale_vi holds its Vietnamese)."""
+    return CheckConstraint(condition, name=name, info={"message": Message(message, {})})
 
 
 def unique(*columns: str, message: str, **kwargs: Any) -> UniqueConstraint:
     """A UNIQUE constraint with the message a client reads when a write breaks it."""
-    return UniqueConstraint(*columns, info={"message": message}, **kwargs)
+    return UniqueConstraint(*columns, info={"message": Message(message, {})}, **kwargs)
 
 
 def one_of(column: str, enum: type[LabelledEnum]) -> CheckConstraint:

@@ -40,6 +40,10 @@ class StaffAccount(Record):
     role: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     password_hash: Mapped[str] = mapped_column(Text)
+    # Set by an administrator's reset: the account's tokens may only change the password, and
+    # the temporary password stops opening the account at password_expires_at.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    password_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("username"),
@@ -50,7 +54,11 @@ class StaffAccount(Record):
 
 
 class ApiKey(Record):
-    """A key for a machine client: only its SHA-256 is kept; `prefix` finds it without a scan."""
+    """A key for a machine client: only its SHA-256 is kept; `prefix` finds it without a scan.
+
+    A key acts with at most its creator's current role, and not at all once the creator is
+    disabled. A key made on the command line has no creator: its own role applies.
+    """
 
     __tablename__ = "api_key"
 
@@ -59,10 +67,17 @@ class ApiKey(Record):
     prefix: Mapped[str] = mapped_column(Text)
     key_hash: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str | None] = mapped_column(Text)
+    # RESTRICT: deleting the creator must not leave the key bounded by nobody.
+    creator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id", ondelete="RESTRICT"))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("prefix"), one_of("role", Role), not_blank("name"))
+    __table_args__ = (
+        UniqueConstraint("prefix"),
+        one_of("role", Role),
+        not_blank("name"),
+        Index("ix_api_key_creator_id", "creator_id"),
+    )
 
 
 class AccessToken(Base):
@@ -83,12 +98,23 @@ class AccessToken(Base):
     )
 
 
-class SignInFailure(Base):
-    """Failed sign-ins per username and per client address, to slow down guessing."""
+class SignInAttempt(Base):
+    """Password checks counted per throttle key in a fixed window, shared by every worker.
 
-    __tablename__ = "sign_in_failure"
+    Keys are `pair:<username>|<address>`, `account:<username>` and `address:<address>`. A check
+    reserves a slot in each of its three keys (rows locked, so concurrent checks cannot overrun
+    a limit); `refused` counts the attempts turned away in the window.
+    """
+
+    __tablename__ = "sign_in_attempt"
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer)
-    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("refused >= 0", name="refused_not_negative"),
+        Index("ix_sign_in_attempt_window_start", "window_start"),  # sweeping the past windows
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.i18n import tr
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AnyOf, Body, RecordRead, partial_model
 from app.kit.types import Id, Int32, Int64, LongText, Money, Name, QId, QReportYear, ShortText, Vnd, Year
@@ -26,7 +27,7 @@ class Beneficiary(Body):
     @model_validator(mode="after")
     def _exactly_one(self) -> Beneficiary:
         if (self.village_id is None) == (self.cooperative_id is None):
-            raise ValueError("give exactly one of village_id and cooperative_id")
+            raise ValueError(tr("give exactly one of village_id and cooperative_id"))
         return self
 
 
@@ -35,7 +36,7 @@ def _no_repeats(beneficiaries: list[Beneficiary], what: str) -> None:
     for b in beneficiaries:
         key = (b.village_id, b.cooperative_id)
         if key in seen:
-            raise ValueError(f"{what} lists the same village or co-operative twice")
+            raise ValueError(tr("{what} lists the same village or co-operative twice", what=what))
         seen.add(key)
 
 
@@ -58,7 +59,14 @@ class ProgrammeCreate(Body):
     def _rules(self) -> ProgrammeCreate:
         if self.activity.value not in ACTIVITIES_BY_KIND[self.kind]:
             allowed = ", ".join(sorted(ACTIVITIES_BY_KIND[self.kind]))
-            raise ValueError(f"activity {self.activity.value} is not one of {self.kind.value}: {allowed}")
+            raise ValueError(
+                tr(
+                    "activity {activity} is not one of {kind}: {allowed}",
+                    activity=self.activity.value,
+                    kind=self.kind.value,
+                    allowed=allowed,
+                )
+            )
         _no_repeats(self.beneficiaries, "beneficiaries")
         return self
 

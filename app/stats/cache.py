@@ -28,6 +28,7 @@ from starlette.responses import Response
 
 from app.core.db import longer_client_timeout
 from app.core.errors import Unavailable
+from app.core.i18n import tr
 from app.core.settings import get_settings
 from app.kit.etags import etag_matches
 
@@ -129,7 +130,7 @@ class Gate:
             await asyncio.wait_for(self.slots.acquire(), self.timeout)
         except TimeoutError:
             raise Unavailable(
-                "too many statistics are being computed; retry shortly", headers={"Retry-After": "5"}
+                tr("too many statistics are being computed; retry shortly"), headers={"Retry-After": "5"}
             ) from None
         try:
             yield

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model,
 from starlette.responses import Response
 
 from app.core.errors import FieldError, InvalidInput
+from app.core.i18n import tr
 from app.core.openapi import conditional_get
 from app.core.problems import error_responses
 from app.kit.deps import Session
@@ -106,9 +107,9 @@ def _dimension_list(value: Any) -> list[str] | None:
         return None
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(item, str) for item in items):
-        raise ValueError("must be dimension names")
+        raise ValueError(tr("must be dimension names"))
     if sum(len(item) for item in items) > MAX_GROUP_BY_CHARS:
-        raise ValueError(f"at most {MAX_GROUP_BY_CHARS} characters")
+        raise ValueError(tr("at most {most} characters", most=MAX_GROUP_BY_CHARS))
     return [part.strip() for item in items for part in item.split(",")]
 
 
@@ -160,17 +161,17 @@ def parse_group_by(stats: Stats, dims: list[str] | None) -> list[str]:
     allowed = list(stats.dimensions)
     problem = None
     if dims is None:
-        problem = "group_by is required"
+        problem = tr("group_by is required")
     elif not 1 <= len(dims) <= MAX_DIMENSIONS:
-        problem = f"give 1 to {MAX_DIMENSIONS} dimensions"
+        problem = tr("give 1 to {most} dimensions", most=MAX_DIMENSIONS)
     elif unknown := [d for d in dims if d not in stats.dimensions]:
-        problem = f"unknown dimension {', '.join(repr(d) for d in unknown)}"
+        problem = tr("unknown dimension {names}", names=", ".join(repr(d) for d in unknown))
     elif len(set(dims)) != len(dims):
-        problem = "a dimension is repeated"
+        problem = tr("a dimension is repeated")
     if problem:
-        message = f"{problem}; allowed: {', '.join(allowed)}"
+        message = tr("{problem}; allowed: {allowed}", problem=problem, allowed=", ".join(allowed))
         raise InvalidInput(
-            f"group_by: {message}",
+            tr("group_by: {message}", message=message),
             errors=[FieldError(field="group_by", message=message, location="query")],
             extra={"allowed": allowed},
         )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.i18n import tr
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
 from app.kit.types import (
@@ -40,7 +41,7 @@ class Participant(Body):
     @model_validator(mode="after")
     def _exactly_one(self) -> Participant:
         if (self.village_id is None) == (self.cooperative_id is None):
-            raise ValueError("give exactly one of village_id and cooperative_id")
+            raise ValueError(tr("give exactly one of village_id and cooperative_id"))
         return self
 
 
@@ -69,16 +70,16 @@ class TradeFairCreate(Body):
     @model_validator(mode="after")
     def _rules(self) -> TradeFairCreate:
         if self.end_on < self.start_on:
-            raise ValueError("end_on must not be before start_on")
+            raise ValueError(tr("end_on must not be before start_on"))
         if self.kind == FairKind.overseas and self.country == "VN":
-            raise ValueError("an overseas fair needs a country other than VN")
+            raise ValueError(tr("an overseas fair needs a country other than VN"))
         if self.kind in (FairKind.hosted, FairKind.attended) and self.country != "VN":
-            raise ValueError(f"a {self.kind.value} fair is held in Viet Nam (country VN)")
+            raise ValueError(tr("a {kind} fair is held in Viet Nam (country VN)", kind=self.kind.value))
         seen: set[tuple[int | None, int | None]] = set()
         for p in self.participants:
             key = (p.village_id, p.cooperative_id)
             if key in seen:
-                raise ValueError("participants lists the same village or co-operative twice")
+                raise ValueError(tr("participants lists the same village or co-operative twice"))
             seen.add(key)
         return self
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
+from app.core.i18n import tr
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
 from app.kit.types import (
@@ -69,13 +70,13 @@ class VillageCreate(Body):
             and self.households_total is not None
             and self.households_participating > self.households_total
         ):
-            raise ValueError("households_participating must not exceed households_total")
+            raise ValueError(tr("households_participating must not exceed households_total"))
         if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("latitude and longitude must be given together")
+            raise ValueError(tr("latitude and longitude must be given together"))
         if self.status != VillageStatus.unrecognised and self.recognised_on is None:
-            raise ValueError("a recognised village needs recognised_on")
+            raise ValueError(tr("a recognised village needs recognised_on"))
         if self.revoked_on and self.recognised_on and self.revoked_on < self.recognised_on:
-            raise ValueError("revoked_on must not be before recognised_on")
+            raise ValueError(tr("revoked_on must not be before recognised_on"))
         return self
 
 

@@ -19,6 +19,7 @@ from tests.factories import API
 from tests.stats.helpers import app_client
 
 ROOT = Path(__file__).resolve().parents[2]
+NEW = "mây tre đan Phú Vinh 2026"
 
 
 @pytest.fixture
@@ -57,6 +58,8 @@ async def test_command_line_manages_accounts_and_keys(scratch_url: str) -> None:
     cli(scratch_url, "users", "create", "lan.nguyen", "--display-name", "Lan", password=PASSWORD)
     too_short = cli(scratch_url, "users", "create", "ngan.ngan", "--display-name", "N", password="short")
     assert too_short.returncode != 0
+    common = cli(scratch_url, "users", "create", "ngan.ngan", "--display-name", "N", password="password1234")
+    assert common.returncode != 0 and "common" in common.stderr
 
     key = cli(scratch_url, "keys", "create", "--name", "cổng dữ liệu", "--role", "editor")
     assert key.returncode == 0, key.stderr
@@ -87,6 +90,23 @@ async def test_command_line_manages_accounts_and_keys(scratch_url: str) -> None:
         assert_unauthenticated(await http.get(f"{API}/auth/me", headers=lan))
         assert cli(scratch_url, "users", "disable", "lan.nguyen").returncode == 0
         assert_unauthenticated(await sign_in(http, "lan.nguyen"))
+        assert cli(scratch_url, "users", "enable", "lan.nguyen").returncode == 0
+        assert (await sign_in(http, "lan.nguyen")).status_code == 200
+        weak = cli(scratch_url, "users", "reset-password", "lan.nguyen", password="lan.nguyen-2026!")
+        assert weak.returncode != 0 and "username" in weak.stderr
+        reset = cli(scratch_url, "users", "reset-password", "lan.nguyen", "--temporary", password=NEW)
+        assert reset.returncode == 0, reset.stderr
+        assert NEW not in reset.stdout + reset.stderr
+        assert_unauthenticated(await sign_in(http, "lan.nguyen"))
+        temporary = await sign_in(http, "lan.nguyen", NEW)
+        assert temporary.status_code == 200, temporary.text
+        flagged = {"Authorization": "Bearer " + temporary.json()["access_token"]}
+        assert (await http.get(f"{API}/auth/me", headers=flagged)).json()["must_change_password"] is True
+        trail = (
+            await admin_client.get(f"{API}/audit/security", params={"actor_kind": "command_line"})
+        ).json()
+        assert {"account_created", "role_changed", "account_disabled", "account_enabled", "password_reset",
+                "key_created"} <= {e["action"] for e in trail["items"]}  # fmt: skip
 
         keys = cli(scratch_url, "keys", "list")
         assert secret not in keys.stdout and secret[:12] in keys.stdout

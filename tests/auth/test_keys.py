@@ -30,7 +30,13 @@ async def test_api_key_shown_once_stored_hashed_and_revocable(
 
     async with client_of(client, {"X-API-Key": secret}) as http:
         me = await http.get(f"{API}/auth/me")
-        assert me.json() == {"kind": "api_key", "id": body["id"], "name": "cổng dữ liệu", "role": "editor"}
+        assert me.json() == {
+            "kind": "api_key",
+            "id": body["id"],
+            "name": "cổng dữ liệu",
+            "role": "editor",
+            "must_change_password": False,
+        }
         db.expunge_all()  # the app's session is this test's: forget the key as first loaded
         used = next(k for k in (await client.get(f"{API}/admin/keys")).json() if k["id"] == body["id"])
         assert used["last_used_at"] is not None

@@ -37,6 +37,7 @@ async def test_sign_in_issues_a_token_with_an_expiry(
             "id": stored.account_id,
             "name": "lan.nguyen",
             "role": "editor",
+            "must_change_password": False,
         }
 
 
@@ -90,7 +91,14 @@ async def test_accounts_never_show_passwords_and_store_argon2id(
     }
     created = await client.post(f"{API}/admin/accounts", json=body)
     assert created.status_code == 201, created.text
-    assert set(created.json()) == {"id", "username", "display_name", "role", "is_active"}
+    assert set(created.json()) == {
+        "id",
+        "username",
+        "display_name",
+        "role",
+        "is_active",
+        "must_change_password",
+    }
     listed = await client.get(f"{API}/admin/accounts")
     assert [a["username"] for a in listed.json()] == ["lan.nguyen"]
     await sign_in(client, "lan.nguyen")

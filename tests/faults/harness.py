@@ -102,8 +102,10 @@ class Cluster:
         return self.server.port
 
     def url(self, port: int | None = None) -> str:
-        """The database's URL on PostgreSQL itself, or through a proxy listening on `port`."""
-        return f"postgresql://postgres@127.0.0.1:{port or self.port}/{self.database}"
+        """The database's URL on PostgreSQL itself, or through a proxy listening on `port`;
+        the server's own URL (password included) with the port and database changed."""
+        url = make_url(self.server.url).set(drivername="postgresql", port=port or self.port)
+        return url.set(database=self.database).render_as_string(hide_password=False)
 
     async def connect(self) -> asyncpg.Connection:
         """A direct connection to PostgreSQL (never through the proxy) for the test's own use."""

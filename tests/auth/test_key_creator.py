@@ -1,0 +1,95 @@
+"""API keys act with at most their creator's current rights (app/kit/principal.py) and never
+change their creator's account (app/auth/router.py)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import ApiKey, Role
+from tests.auth.helpers import JSON, account, assert_unauthenticated, client_of, token_for
+from tests.factories import API, assert_problem
+
+
+async def key_made_by(client: httpx.AsyncClient, db: AsyncSession, username: str) -> tuple[JSON, str]:
+    """An administrator's account, and an admin key it creates with its bearer token."""
+    who = await account(db, username, Role.admin)
+    token = await token_for(db, who)
+    async with client_of(client, {"Authorization": f"Bearer {token}"}) as http:
+        made = await http.post(f"{API}/admin/keys", json={"name": f"key of {username}", "role": "admin"})
+    assert made.status_code == 201, made.text
+    body: JSON = made.json()
+    return body, body["key"]
+
+
+async def test_a_key_of_a_disabled_creator_is_refused_and_cannot_re_enable_it(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    made, secret = await key_made_by(client, db, "quan.tri")
+    disabled = await client.patch(f"{API}/admin/accounts/quan.tri", json={"is_active": False})
+    assert disabled.status_code == 200, disabled.text
+    async with client_of(client, {"X-API-Key": secret}) as key:
+        refused = await key.get(f"{API}/auth/me")
+        assert_unauthenticated(refused)
+        assert "disabled" in refused.json()["detail"]
+        again = await key.patch(f"{API}/admin/accounts/quan.tri", json={"is_active": True})
+        assert_unauthenticated(again)
+    listed = {a["username"]: a for a in (await client.get(f"{API}/admin/accounts")).json()}
+    assert listed["quan.tri"]["is_active"] is False
+    # Enabled again by another administrator, the key works again.
+    assert (await client.patch(f"{API}/admin/accounts/quan.tri", json={"is_active": True})).status_code == 200
+    async with client_of(client, {"X-API-Key": secret}) as key:
+        assert (await key.get(f"{API}/auth/me")).json()["role"] == "admin"
+    row = await db.get(ApiKey, made["id"])
+    assert row is not None and row.creator_id == listed["quan.tri"]["id"]
+
+
+async def test_a_demoted_creator_limits_the_key(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    _, secret = await key_made_by(client, db, "quan.tri")
+    demoted = await client.patch(f"{API}/admin/accounts/quan.tri", json={"role": "editor"})
+    assert demoted.status_code == 200, demoted.text
+    async with client_of(client, {"X-API-Key": secret}) as key:
+        assert (await key.get(f"{API}/auth/me")).json()["role"] == "editor"
+        assert_problem(await key.get(f"{API}/admin/accounts"), 403)
+        assert_problem(await key.post(f"{API}/admin/keys", json={"name": "x", "role": "admin"}), 403)
+        unit = await key.post(
+            f"{API}/admin-units", json={"code": "36", "name": "Nam Định", "level": "province"}
+        )
+        assert unit.status_code == 201, unit.text  # an editor still writes records
+    listed = (await client.get(f"{API}/admin/keys")).json()
+    assert {k["role"] for k in listed if k["name"] == "key of quan.tri"} == {"admin"}  # its own role
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/admin/accounts/quan.tri", {"is_active": False}),
+        ("PATCH", "/admin/accounts/quan.tri", {"role": "editor"}),
+        ("PATCH", "/admin/accounts/quan.tri", {"role": "admin"}),
+        ("POST", "/admin/accounts/quan.tri/password-reset", None),
+    ],
+)
+async def test_a_key_never_changes_its_creators_account(
+    client: httpx.AsyncClient, db: AsyncSession, method: str, path: str, body: JSON | None
+) -> None:
+    _, secret = await key_made_by(client, db, "quan.tri")
+    await account(db, "lan.nguyen")
+    async with client_of(client, {"X-API-Key": secret}) as key:
+        refused = await key.request(method, f"{API}{path}", json=body)
+        assert_problem(refused, 403)
+        assert "created" in refused.json()["detail"]
+        # Nor does a key that this key made: it is bounded by the same account.
+        child = await key.post(f"{API}/admin/keys", json={"name": "child", "role": "admin"})
+        assert child.status_code == 201, child.text
+        # Other accounts it may manage.
+        other = await key.patch(f"{API}/admin/accounts/lan.nguyen", json={"role": "admin"})
+        assert other.status_code == 200, other.text
+    async with client_of(client, {"X-API-Key": child.json()["key"]}) as grandchild:
+        assert_problem(await grandchild.request(method, f"{API}{path}", json=body), 403)
+
+
+async def test_a_command_line_key_has_its_own_role(client: httpx.AsyncClient) -> None:
+    # The suite's key (tests/conftest.py) was made without a creator, as `keys create` makes one.
+    me = await client.get(f"{API}/auth/me")
+    assert me.json()["role"] == "admin" and me.json()["kind"] == "api_key"

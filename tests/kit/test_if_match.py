@@ -1,0 +1,61 @@
+"""The 428 and 412 answers show the form If-Match takes and the record's current ETag, and carry
+`current_version`, whatever the client got wrong."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import API, assert_problem, places
+
+PROBLEM = "urn:craftvillage:problem:"
+
+
+async def village_at_version_two(client: httpx.AsyncClient) -> str:
+    at = await places(client)
+    url = f"{API}/villages/{at.village_id}"
+    changed = await client.patch(url, json={"households_total": 40}, headers={"If-Match": '"1"'})
+    assert changed.status_code == 200 and changed.headers["etag"] == '"2"', changed.text
+    return url
+
+
+async def test_an_unquoted_if_match_is_428_showing_the_current_etag(
+    client: httpx.AsyncClient, strict: httpx.AsyncClient
+) -> None:
+    url = await village_at_version_two(client)
+    for header in ("2", "1", 'W/"2"', "abc"):
+        response = await strict.patch(url, json={"households_total": 41}, headers={"If-Match": header})
+        refused = assert_problem(response, 428)
+        assert refused["type"] == PROBLEM + "precondition-required"
+        assert refused["current_version"] == 2
+        assert 'like "2"' in refused["detail"] and "in quotes" in refused["detail"], refused["detail"]
+        assert '"3"' not in refused["detail"]
+        assert refused["errors"] == [
+            {"field": "If-Match", "message": 'an entity tag in quotes, like "2"', "location": "header"}
+        ]
+    deleted = assert_problem(await strict.delete(url, headers={"If-Match": "2"}), 428)
+    assert deleted["current_version"] == 2 and 'like "2"' in deleted["detail"]
+    assert (await strict.get(url)).json()["households_total"] == 40  # nothing changed
+
+
+async def test_a_missing_if_match_is_428_with_the_current_etag(
+    client: httpx.AsyncClient, strict: httpx.AsyncClient
+) -> None:
+    url = await village_at_version_two(client)
+    missing = assert_problem(await strict.patch(url, json={"households_total": 41}), 428)
+    assert missing["current_version"] == 2 and '(now "2")' in missing["detail"]
+    assert missing["errors"][0]["message"] == "required, or `version` in the body"
+    gone = assert_problem(await strict.delete(url), 428)
+    assert gone["current_version"] == 2 and '(now "2")' in gone["detail"]
+    assert "`version`" not in gone["detail"]  # a DELETE has no body to put it in
+
+
+async def test_a_stale_if_match_is_412_naming_the_current_etag(
+    client: httpx.AsyncClient, strict: httpx.AsyncClient
+) -> None:
+    url = await village_at_version_two(client)
+    stale = await strict.patch(url, json={"households_total": 41}, headers={"If-Match": '"1"'})
+    refused = assert_problem(stale, 412)
+    assert refused["current_version"] == 2 and stale.headers["etag"] == '"2"'
+    assert 'ETag "2"' in refused["detail"] and "not 1" in refused["detail"], refused["detail"]
+    by_body = assert_problem(await strict.patch(url, json={"households_total": 41, "version": 1}), 412)
+    assert by_body["current_version"] == 2 and 'ETag "2"' in by_body["detail"]
