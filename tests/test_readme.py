@@ -17,7 +17,6 @@ not show must not print a problem.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -28,12 +27,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.core.embedded import free_port
+from tests.servers import HOST, ROOT, app_env, start_server, stop, wait_ready
 
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SHOWN_BASE = "http://127.0.0.1:8000"
 SHELLS = {"sh", "bash", "shell", "console", "text"}
@@ -212,36 +210,15 @@ def server() -> Iterator[tuple[str, dict[str, str]]]:
         pytest.skip("the README's examples need curl and bash")
     folder = Path(tempfile.mkdtemp(prefix="craftvillage-readme-"))
     port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "TEST_DATABASE_URL", "PYTHONWARNINGS"}
-    }
-    env.update({"DATA_DIR": str(folder), "PORT": str(port), "HOST": "127.0.0.1", "COLUMNS": "80"})
-    log = (folder / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--seed-if-empty"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = app_env(without={"PYTHONWARNINGS"}, DATA_DIR=str(folder), PORT=str(port), HOST=HOST, COLUMNS="80")
+    log_path = folder / "serve.log"
+    log = log_path.open("wb")
+    process = start_server(env, port, "--seed-if-empty", output=log)
     try:
-        for _ in range(900):
-            assert process.poll() is None, (folder / "serve.log").read_text()
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            subprocess.run(["sleep", "0.2"], check=True)
-        else:
-            raise AssertionError("the server did not become ready")
-        yield url, env
+        wait_ready(process, port, timeout=180, log=log_path)
+        yield f"http://{HOST}:{port}", env
     finally:
-        process.terminate()
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=60)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 

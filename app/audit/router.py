@@ -59,12 +59,17 @@ class AuditPageBase(BaseModel):
 
 
 async def _page(
-    session: AsyncSession, where: list[ColumnElement[bool]], limit: int, offset: int
+    session: AsyncSession,
+    model: type[AuditEvent | SecurityEvent],
+    where: list[ColumnElement[bool]],
+    limit: int,
+    offset: int,
 ) -> dict[str, Any]:
-    """A page of events, for the page model of audit_router() to validate."""
-    query: Select[Any] = select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
+    """A page of events (audit events, or security events), newest first, for a page model to
+    validate."""
+    query: Select[Any] = select(model).where(*where).order_by(model.id.desc())
     events = (await session.scalars(query.limit(limit).offset(offset))).all()
-    total = await session.scalar(select(func.count()).select_from(AuditEvent).where(*where)) or 0
+    total = await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
     return {"items": events, "total": total, "limit": limit, "offset": offset}
 
 
@@ -155,13 +160,11 @@ async def security_events(
         where.append(SecurityEvent.at >= query.at_from)
     if query.at_to is not None:
         where.append(SecurityEvent.at <= query.at_to)
-    listed = select(SecurityEvent).where(*where).order_by(SecurityEvent.id.desc())
-    items = (await session.scalars(listed.limit(query.limit).offset(query.offset))).all()
-    total = await session.scalar(select(func.count()).select_from(SecurityEvent).where(*where)) or 0
-    response.headers["Link"] = link_header(request, total=total, limit=query.limit, offset=query.offset)
-    return SecurityEventPage.model_validate(
-        {"items": items, "total": total, "limit": query.limit, "offset": query.offset}, from_attributes=True
+    found = await _page(session, SecurityEvent, where, query.limit, query.offset)
+    response.headers["Link"] = link_header(
+        request, total=found["total"], limit=query.limit, offset=query.offset
     )
+    return SecurityEventPage.model_validate(found, from_attributes=True)
 
 
 def audit_router(registry: Registry) -> APIRouter:
@@ -181,7 +184,9 @@ def audit_router(registry: Registry) -> APIRouter:
     Page = create_model("AuditPage", __base__=AuditPageBase, items=(list[Event], ...))
 
     async def page(session: AsyncSession, where: list[ColumnElement[bool]], limit: int, offset: int) -> Any:
-        return Page.model_validate(await _page(session, where, limit, offset), from_attributes=True)
+        return Page.model_validate(
+            await _page(session, AuditEvent, where, limit, offset), from_attributes=True
+        )
 
     @router.get(
         "/audit",

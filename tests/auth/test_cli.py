@@ -3,50 +3,31 @@ and `python -m app keys ...` against a database of their own."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from app.__main__ import migrate
 from tests.auth.helpers import PASSWORD, assert_unauthenticated, sign_in
-from tests.conftest import create_database, drop_database
 from tests.factories import API
+from tests.servers import app_env, fresh_database, run_app
 from tests.stats.helpers import app_client
 
-ROOT = Path(__file__).resolve().parents[2]
 NEW = "mây tre đan Phú Vinh 2026"
 
 
 @pytest.fixture
 def scratch_url(server_url: str) -> Iterator[str]:
-    url = create_database(server_url, "cv_cli")
-    try:
-        migrate(url)
+    with fresh_database(server_url, "cv_cli") as url:
         yield url
-    finally:
-        drop_database(server_url, url)
 
 
 def cli(url: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"TEST_DATABASE_URL", "CRAFTVILLAGE_PASSWORD"}}
-    env["DATABASE_URL"] = url
+    env = app_env(without={"CRAFTVILLAGE_PASSWORD"}, DATABASE_URL=url)
     if password is not None:
         env["CRAFTVILLAGE_PASSWORD"] = password
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_app(*args, env=env)
 
 
 @pytest.mark.slow

@@ -8,81 +8,28 @@ plays clients at addresses of its own.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
-from app.__main__ import migrate
-from app.core.embedded import free_port
 from tests.auth.helpers import PASSWORD
-from tests.conftest import create_database, drop_database, plain_url
-from tests.core.test_server_process import wait_ready
+from tests.servers import Server, app_env, app_ok, fresh_database, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "/api/v1/auth/token"
 pytestmark = pytest.mark.slow
 
 
-class Server:
-    def __init__(self, base: str, url: str) -> None:
-        self.base, self.url = base, url
-
-    async def scalar(self, sql: str, *args: object) -> object:
-        conn = await asyncpg.connect(plain_url(self.url))
-        try:
-            return await conn.fetchval(sql, *args)
-        finally:
-            await conn.close()
-
-
-def _env(url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"TEST_DATABASE_URL", "DATABASE_URL"}}
-    env["DATABASE_URL"] = url
-    return env
-
-
 @pytest.fixture(scope="module")
 def server(server_url: str) -> Iterator[Server]:
-    url = create_database(server_url, "cv_signin")
-    process: subprocess.Popen[bytes] | None = None
-    try:
-        migrate(url)
-        subprocess.run(
-            [sys.executable, "-m", "app", "users", "create", "lan.nguyen", "--display-name", "Lan"],
-            cwd=ROOT,
-            env={**_env(url), "CRAFTVILLAGE_PASSWORD": PASSWORD},
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-        port = free_port()
-        env = {**_env(url), "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--no-migrate"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_ready(process, port)
-        yield Server(f"http://127.0.0.1:{port}", url)
-    finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        drop_database(server_url, url)
+    with fresh_database(server_url, "cv_signin") as url:
+        env = app_env(DATABASE_URL=url)
+        new_user = ("users", "create", "lan.nguyen", "--display-name", "Lan")
+        app_ok(*new_user, env={**env, "CRAFTVILLAGE_PASSWORD": PASSWORD}, timeout=120)
+        with serving({**env, "LOG_LEVEL": "warning"}, "--no-migrate") as base:
+            yield Server(base, url)
 
 
 def from_address(addr: str) -> dict[str, str]:

@@ -14,9 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from app.core.embedded import free_port
-from tests.conftest import create_database, drop_database
+from tests.servers import app_env, app_ok, fresh_database, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 WAIT = 30  # seconds, for one thing to appear on a page
 
@@ -68,63 +63,17 @@ class Server:
     password: str
 
 
-def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def server(server_url: str, chromium: tuple[str, str]) -> Iterator[Server]:
     """`python -m app serve` on a fresh database with the sample data and one staff editor."""
-    url = create_database(server_url, "cv_browser")
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    env.update({"DATABASE_URL": url, "LOG_LEVEL": "warning", "ACCESS_LOG": "false"})
-    username, password = "docs.editor", "Doc-" + secrets.token_urlsafe(18)
-    process: subprocess.Popen[bytes] | None = None
-    try:
-        _run(["seed"], env)
-        _run(
-            ["users", "create", username, "--display-name", "Docs Editor", "--role", "editor"],
-            {**env, "CRAFTVILLAGE_PASSWORD": password},
-        )
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--no-migrate"],
-            cwd=ROOT,
-            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, "the server exited"
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.2)
-        yield Server(base, username, password)
-    finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        drop_database(server_url, url)
+    with fresh_database(server_url, "cv_browser", migrated=False) as url:
+        env = app_env(DATABASE_URL=url, LOG_LEVEL="warning", ACCESS_LOG="false")
+        username, password = "docs.editor", "Doc-" + secrets.token_urlsafe(18)
+        app_ok("seed", env=env, timeout=300)
+        editor = ("users", "create", username, "--display-name", "Docs Editor", "--role", "editor")
+        app_ok(*editor, env={**env, "CRAFTVILLAGE_PASSWORD": password}, timeout=300)
+        with serving(env, "--no-migrate") as base:
+            yield Server(base, username, password)
 
 
 @pytest.fixture

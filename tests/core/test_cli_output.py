@@ -3,10 +3,8 @@ embedded server do not claim to have stopped it, and no run prints a third-party
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.core.embedded import EmbeddedPostgres
+from tests.servers import app_env, run_app
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -29,21 +27,8 @@ def data_dir() -> Iterator[Path]:
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m app ARGS` on the embedded server of `data_dir`, as a plain run would be: no
     DATABASE_URL, and no XDG_RUNTIME_DIR (unset for root, for services, under `su`)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "TEST_DATABASE_URL", "XDG_RUNTIME_DIR", "PYTHONWARNINGS"}
-    }
-    env["DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    env = app_env(without={"XDG_RUNTIME_DIR", "PYTHONWARNINGS"}, DATA_DIR=str(data_dir))
+    return run_app(*args, env=env)
 
 
 def assert_no_warning(stderr: str) -> None:

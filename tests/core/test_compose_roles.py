@@ -11,11 +11,9 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -24,8 +22,8 @@ from sqlalchemy.engine import make_url
 from app.__main__ import migrate
 from app.main import migration_head
 from tests.conftest import create_database, drop_database, plain_url
+from tests.servers import ROOT, app_env, run_app
 
-ROOT = Path(__file__).resolve().parents[2]
 ROLES_SQL = ROOT / "docker" / "initdb" / "10-roles.sql"
 PSQL = shutil.which("psql")
 
@@ -63,12 +61,17 @@ async def drop_roles(server: str, *roles: str) -> None:
         await conn.close()
 
 
+def without_pg(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without the PG* variables libpq would read in place of what a test gives it."""
+    return {key: value for key, value in env.items() if not key.startswith("PG")}
+
+
 def run_roles_script(database_url: str, owner: str, api: str, owner_password: str, api_password: str) -> None:
     """Run the script as the image's entrypoint does: psql, ON_ERROR_STOP, passwords in the env."""
     assert PSQL is not None
     sql = ROLES_SQL.read_text().replace("craftvillage_owner", owner).replace("craftvillage_api", api)
     url = make_url(database_url)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    env = without_pg(os.environ)
     env.update(
         PGHOST=str(url.host),
         PGPORT=str(url.port or 5432),
@@ -145,26 +148,7 @@ def test_api_role_reads_and_writes_rows_only(roles: Roles) -> None:
 def test_api_role_runs_the_command_line_at_head(roles: Roles) -> None:
     """`serve` without --no-migrate and `users create` migrate first: at head that needs no DDL."""
     migrate(roles.api_url)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    env.update(DATABASE_URL=roles.api_url, CRAFTVILLAGE_PASSWORD="a long enough password")
-    made = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "users",
-            "create",
-            "first-admin",
-            "--display-name",
-            "First",
-            "--role",
-            "admin",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = without_pg(app_env(DATABASE_URL=roles.api_url, CRAFTVILLAGE_PASSWORD="a long enough password"))
+    new_admin = ("users", "create", "first-admin", "--display-name", "First", "--role", "admin")
+    made = run_app(*new_admin, env=env, timeout=120)
     assert made.returncode == 0, made.stderr

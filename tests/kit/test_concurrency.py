@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from app.__main__ import migrate
-from app.core.embedded import free_port
-from tests.conftest import create_database, drop_database, plain_url
-from tests.core.test_server_process import wait_ready
+from tests import servers
+from tests.servers import app_env, app_ok, fresh_database, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1"
 pytestmark = pytest.mark.slow
 JSON = dict[str, Any]
@@ -28,60 +21,19 @@ UPDATES_OF = (
 )
 
 
-class Server:
-    def __init__(self, base: str, key: str, url: str) -> None:
-        self.base, self.key, self.url = base, key, url
-
-    async def scalar(self, sql: str, *args: Any) -> Any:
-        conn = await asyncpg.connect(plain_url(self.url))
-        try:
-            return await conn.fetchval(sql, *args)
-        finally:
-            await conn.close()
-
-
-def _env(url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"TEST_DATABASE_URL", "DATABASE_URL"}}
-    env["DATABASE_URL"] = url
-    return env
+@dataclass
+class Server(servers.Server):
+    key: str  # an editor's API key
 
 
 @pytest.fixture(scope="module")
 def server(server_url: str) -> Iterator[Server]:
-    url = create_database(server_url, "cv_conc")
-    process: subprocess.Popen[bytes] | None = None
-    try:
-        migrate(url)
-        made = subprocess.run(
-            [sys.executable, "-m", "app", "keys", "create", "--name", "parallel", "--role", "editor"],
-            cwd=ROOT,
-            env=_env(url),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        key = made.stdout.strip().splitlines()[-1]
-        port = free_port()
-        env = {**_env(url), "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--no-migrate"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_ready(process, port)
-        yield Server(f"http://127.0.0.1:{port}", key, url)
-    finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        drop_database(server_url, url)
+    with fresh_database(server_url, "cv_conc") as url:
+        env = app_env(DATABASE_URL=url)
+        made = app_ok("keys", "create", "--name", "parallel", "--role", "editor", env=env, timeout=60)
+        key = made.strip().splitlines()[-1]
+        with serving({**env, "LOG_LEVEL": "warning"}, "--no-migrate") as base:
+            yield Server(base, url, key)
 
 
 @pytest.fixture
