@@ -53,7 +53,7 @@ def server(server_url: str) -> Iterator[Server]:
     try:
         migrate(url)
         made = subprocess.run(
-            [sys.executable, "-m", "app", "keys", "create", "--name", "parallel", "--role", "editor"],
+            [sys.executable, "-m", "app", "keys", "create", "--name", "parallel", "--role", "admin"],
             cwd=ROOT,
             env=_env(url),
             capture_output=True,
