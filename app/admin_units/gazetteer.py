@@ -344,6 +344,8 @@ async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
                    s.valid_from, s.valid_to
             FROM stage_unit s {_PARENT}
             WHERE s.level = $1 AND NOT EXISTS (SELECT FROM admin_unit u WHERE {_SAME})
+            -- Ids in a fixed order (earliest period first, then by code): the same on every new database.
+            ORDER BY s.valid_from NULLS FIRST, s.code
             """,
             level.value,
         )
