@@ -84,16 +84,17 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def server(server_url: str, chromium: tuple[str, str]) -> Iterator[Server]:
-    """`python -m app serve` on a fresh database with the sample data and one staff editor."""
+    """`python -m app serve` on a fresh database with the sample data and one administrator (the page
+    writes an administrative unit, which only administrators may)."""
     url = create_database(server_url, "cv_browser")
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     env.update({"DATABASE_URL": url, "LOG_LEVEL": "warning", "ACCESS_LOG": "false"})
-    username, password = "docs.editor", "Doc-" + secrets.token_urlsafe(18)
+    username, password = "docs.admin", "Doc-" + secrets.token_urlsafe(18)
     process: subprocess.Popen[bytes] | None = None
     try:
         _run(["seed"], env)
         _run(
-            ["users", "create", username, "--display-name", "Docs Editor", "--role", "editor"],
+            ["users", "create", username, "--display-name", "Docs Admin", "--role", "admin"],
             {**env, "CRAFTVILLAGE_PASSWORD": password},
         )
         port = free_port()
