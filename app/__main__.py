@@ -1,4 +1,4 @@
-"""The command line: `python -m app serve|migrate|seed|openapi|users|keys`.
+"""The command line: `python -m app serve|migrate|seed|places|openapi|users|keys`.
 
 Without DATABASE_URL every command starts the embedded PostgreSQL (data under DATA_DIR, default
 .data/) for as long as it runs, and stops it on exit, Ctrl-C or SIGTERM.
@@ -62,7 +62,14 @@ def seed(url: str, *, only_if_empty: bool) -> None:
     from app.seed import load_sample_data
 
     report = asyncio.run(load_sample_data(url, only_if_empty=only_if_empty))
-    log.info("%s", report)
+    for line in report.splitlines():
+        log.info("%s", line)
+
+
+def load_places(url: str) -> None:
+    from app.admin_units.gazetteer import load_places as load
+
+    log.info("%s", asyncio.run(load(url)))
 
 
 def serve(settings: Settings, url: str) -> None:
@@ -145,12 +152,21 @@ def main(argv: list[str] | None = None) -> int:
         "serve", help="migrate, then serve the API on HOST:PORT (default 127.0.0.1:8000)"
     )
     serve_cmd.add_argument(
-        "--seed-if-empty", action="store_true", help="load the sample data when the database has none"
+        "--seed-if-empty",
+        action="store_true",
+        help="load the gazetteer, and the sample data when the database has no villages",
     )
     serve_cmd.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     migrate_cmd = commands.add_parser("migrate", help="apply the Alembic migrations")
     migrate_cmd.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
-    commands.add_parser("seed", help="load the illustrative Nam Định sample data (twice changes nothing)")
+    commands.add_parser(
+        "seed", help="load the gazetteer, then the illustrative Nam Định sample data (twice changes nothing)"
+    )
+    places_cmd = commands.add_parser("places", help="the national gazetteer of administrative units")
+    places_sub = places_cmd.add_subparsers(dest="places_command", required=True, metavar="ACTION")
+    places_sub.add_parser(
+        "load", help="add or bring up to date every unit and succession (twice changes nothing)"
+    )
     openapi_cmd = commands.add_parser(
         "openapi", help="write the OpenAPI document (the committed snapshot is docs/openapi.json)"
     )
@@ -174,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "seed":
                 migrate(url)
                 seed(url, only_if_empty=False)
+            elif args.command == "places":
+                migrate(url)
+                load_places(url)
             elif args.command in ("users", "keys"):
                 from app.auth.cli import run
 

@@ -11,13 +11,14 @@ active (20 textile and garment, 4 mechanical, 8 others); 20 industrial-extension
 attended, the province's own fair of 320 booths, a trade conference in Lào Cai, a conference on
 free-trade agreements).
 
-Each record has a natural key. Loading inserts the records whose key is absent and never updates
-a row, so loading twice changes nothing.
+The places are the national gazetteer's (app/admin_units/gazetteer.py), loaded first in the same
+transaction. Each record has a natural key. Loading inserts the records whose key is absent and
+never updates a row, so loading twice changes nothing.
 
 The data files
 --------------
-One file per resource, beside its declaration, named after its API path: app/admin_units,
-app/villages, app/village_figures, app/cooperatives, app/programmes, app/trade_fairs, each holding
+One file per resource, beside its declaration, named after its API path: app/villages,
+app/village_figures, app/cooperatives, app/programmes, app/trade_fairs, each holding
 sample.csv; loaded in that order, each after the records it refers to. UTF-8 without byte-order
 mark, CSV as Python's csv module reads and writes it (RFC 4180 quoting; LF line ends, though CRLF
 reads as well), a header row of column codes, then one record per row. CSV has no comments: the
@@ -27,10 +28,11 @@ Columns are the fields of the resource's create body (POST /api/v1/<path>) under
 in the same order, with three changes:
 
 - A reference ``<x>_id`` becomes a column ``<x>`` naming the record instead of giving its id: an
-  administrative unit by its statistical code (``district`` 362, ``parent`` 36); a village by
-  ``<district code>/<name>`` (362/Vân Chàng); a co-operative by its registration code
-  (0600100000); a programme by ``<year>/<name>`` (2015/Tổ chức Hội chợ ...). A reference resolves
-  among the records of the sample files only.
+  administrative unit by its statistical code (``district`` 362), among the gazetteer's units
+  valid on 2015-12-31 (the sample describes Nam Định as the 2015 report saw it: ten districts,
+  Mỹ Lộc among them); a village by ``<district code>/<name>`` (362/Vân Chàng); a co-operative by
+  its registration code (0600100000); a programme by ``<year>/<name>`` (2015/Tổ chức Hội chợ ...).
+  Any other reference resolves among the records of the sample files only.
 - Programme funding lines become one column per funding source, ``funding_central_vnd``,
   ``funding_provincial_vnd``, ``funding_district_vnd``, ``funding_commune_vnd``,
   ``funding_counterpart_vnd``, ``funding_other_vnd``: the amount of that source's line, an empty
@@ -46,9 +48,9 @@ contain "; ". An empty cell leaves the field out and the create body's default a
 an optional field, an empty list for a list. Every row is then checked by the resource's create
 schema, as a request body would be.
 
-Natural keys (a row whose key is already in the database is skipped): administrative units
-(code, valid_from); villages (district, name); village figures (village, year); co-operatives
-(registration_code); programmes (year, name); trade fairs (name, start_on). Editing a row changes
+Natural keys (a row whose key is already in the database is skipped): villages (district, name);
+village figures (village, year); co-operatives (registration_code); programmes (year, name); trade
+fairs (name, start_on). Editing a row changes
 no database that already holds its key: the loader adds, it never updates.
 """
 
@@ -60,15 +62,17 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Column, func, select
+from sqlalchemy import Column, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.admin_units.gazetteer import load_gazetteer
 from app.core.settings import async_url
 from app.kit import versioning
 from app.kit.resource import Child, Resource, table_of
@@ -129,10 +133,11 @@ class Sample:
         return REFERENCE_SEPARATOR.join(row[c] for c in self.reference or self.key)
 
 
-# In dependency order: a file refers only to the ones before it (and administrative units to
-# their own parents).
+# The day whose administrative units the sample files' codes name.
+PLACES_ON = date(2015, 12, 31)
+
+# In dependency order: a file refers only to the ones before it.
 SAMPLES: tuple[Sample, ...] = (
-    Sample("admin-units", key=("code", "valid_from"), reference=("code",)),
     Sample("villages", key=("district", "name")),
     Sample("village-figures", key=("village", "year")),
     Sample("cooperatives", key=("registration_code",)),
@@ -281,15 +286,19 @@ class _Loader:
         return [ids[k] for k in wanted]
 
 
-async def _holds_places_or_villages(session: AsyncSession) -> bool:
-    for model in (AdminUnit, Village):
-        if await session.scalar(select(model.id).limit(1)) is not None:
-            return True
-    return False
+async def _places(session: AsyncSession) -> dict[str, int]:
+    """The id of each administrative unit valid on PLACES_ON, by its code."""
+    valid = and_(
+        or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= PLACES_ON),
+        or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to >= PLACES_ON),
+    )
+    rows = await session.execute(select(AdminUnit.code, AdminUnit.id).where(valid))
+    return {code: unit_id for code, unit_id in rows.all()}
 
 
 async def load_sample_data(url: str, *, only_if_empty: bool) -> str:
-    """Load the sample data in one transaction, adding only what is absent; return a one-line report."""
+    """Load the gazetteer, then the sample data, in one transaction, adding only what is absent;
+    return a report of each, one line apiece."""
     # The load bumps the data versions like any other write.
     versioning.install(REGISTRY.tracked_tables)
     engine = create_async_engine(async_url(url), poolclass=NullPool)
@@ -297,11 +306,13 @@ async def load_sample_data(url: str, *, only_if_empty: bool) -> str:
         async with AsyncSession(engine, autoflush=False) as session, session.begin():
             # Two loaders at once (two `serve --seed-if-empty`) would both find a key absent.
             await session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
-            if only_if_empty and await _holds_places_or_villages(session):
-                return "sample data: not loaded, the database already holds admin units or villages"
+            places = await load_gazetteer(session)
+            if only_if_empty and await session.scalar(select(Village.id).limit(1)) is not None:
+                return f"{places}\nsample data: not loaded, the database already holds villages"
             loader = _Loader(session)
+            loader.ids[AdminUnit.__tablename__] = await _places(session)
             for sample in SAMPLES:
                 await loader.load(sample)
-        return f"sample data: {loader.added} records added, {loader.present} already present"
+        return f"{places}\nsample data: {loader.added} records added, {loader.present} already present"
     finally:
         await engine.dispose()

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.__main__ import migrate
+from app.admin_units.gazetteer import load_places
 from app.auth.service import create_key
 from app.core.db import get_session
 from app.core.embedded import EmbeddedPostgres
@@ -57,14 +58,15 @@ def server_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def create_database(server: str, prefix: str = "cv_test") -> str:
-    """A new, empty database on the server; returns its URL."""
+def create_database(server: str, prefix: str = "cv_test", template: str | None = None) -> str:
+    """A new database on the server, empty or a copy of `template`'s (a URL); returns its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
 
     async def create() -> None:
         conn = await asyncpg.connect(plain_url(server))
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"{copy}')
         finally:
             await conn.close()
 
@@ -91,6 +93,20 @@ def database_url(server_url: str) -> Iterator[str]:
     url = create_database(server_url)
     try:
         migrate(url)
+        yield url
+    finally:
+        drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def gazetteer_url(server_url: str) -> Iterator[str]:
+    """A database migrated to head with the national gazetteer loaded, once per run. Nothing
+    connects to it: databases that need the gazetteer are copied from it (`template`), which
+    takes a fraction of a second where loading takes seconds."""
+    url = create_database(server_url, prefix="cv_places")
+    try:
+        migrate(url)
+        asyncio.run(load_places(url))
         yield url
     finally:
         drop_database(server_url, url)

@@ -133,6 +133,8 @@ class ResourceFacts:
     """
 
     path: str
+    # Only an administrator may write (an editor gets 403).
+    admins_only: bool
     # A body the API accepts for a new record, given the places; n keeps codes and years distinct.
     valid_body: Callable[[Places, int], JSON]
     # A field a PATCH changes and a value to change it to; another value of the same field; and a

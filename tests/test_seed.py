@@ -15,12 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.__main__ import migrate
 from app.seed import load_sample_data
 from tests.conftest import create_database, drop_database
 
 TABLES = (
     "admin_unit",
+    "admin_unit_succession",
     "village",
     "village_figure",
     "cooperative",
@@ -47,11 +47,10 @@ class Seeded(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def seeded(server_url: str) -> Iterator[Seeded]:
-    """A database of its own, loaded once, so the shared test database stays empty."""
-    url = create_database(server_url, prefix="cv_seed")
+def seeded(server_url: str, gazetteer_url: str) -> Iterator[Seeded]:
+    """A database of its own holding the gazetteer, loaded once, so the shared test database stays empty."""
+    url = create_database(server_url, prefix="cv_seed", template=gazetteer_url)
     try:
-        migrate(url)
         # Loading an empty database must go ahead even when asked to load only if empty.
         report = asyncio.run(load_sample_data(url, only_if_empty=True))
         yield Seeded(url, report)
@@ -80,9 +79,13 @@ async def snapshot(url: str) -> dict[str, tuple[object, ...]]:
     """Per table: count, highest id, sum of versions, last update, and a digest of every row."""
     taken: dict[str, tuple[object, ...]] = {}
     for table in TABLES:
+        # A succession is a plain link: no version, no timestamps.
+        bookkeeping = (
+            "0::bigint, NULL" if table == "admin_unit_succession" else "sum(version)::bigint, max(updated_at)"
+        )
         (row,) = await rows(
             url,
-            f"SELECT count(*), max(id), sum(version)::bigint, max(updated_at),"
+            f"SELECT count(*), max(id), {bookkeeping},"
             f" md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM {table} t",
         )
         taken[table] = row
@@ -90,8 +93,10 @@ async def snapshot(url: str) -> dict[str, tuple[object, ...]]:
 
 
 def test_first_load_reports_what_it_added(seeded: Seeded) -> None:
-    assert seeded.report.startswith("sample data: ")
-    assert seeded.report.endswith(" records added, 0 already present")
+    places, sample = seeded.report.splitlines()
+    assert places.startswith("places: 0 units added, 0 changed, 14149 kept; ")
+    assert sample.startswith("sample data: ")
+    assert sample.endswith(" records added, 0 already present")
 
 
 async def test_nam_dinh_and_its_ten_districts(seeded: Seeded) -> None:
@@ -105,10 +110,12 @@ async def test_nam_dinh_and_its_ten_districts(seeded: Seeded) -> None:
     districts = await rows(
         url,
         "SELECT d.code, d.name FROM admin_unit d JOIN admin_unit p ON p.id = d.parent_id"
-        " WHERE p.code = '36' AND d.level = 'district' AND d.valid_to = DATE '2025-06-30' ORDER BY d.code",
+        " WHERE p.code = '36' AND d.level = 'district' AND d.valid_to <= DATE '2025-06-30'"
+        " AND (d.valid_from IS NULL OR d.valid_from <= DATE '2015-12-31') ORDER BY d.code",
     )
+    # The gazetteer's: Mỹ Lộc until 2024-08-31, the others until 2025-06-30.
     assert [(code, name) for code, name in districts] == [
-        ("356", "Thành phố Nam Định"),
+        ("356", "Nam Định"),
         ("358", "Mỹ Lộc"),
         ("359", "Vụ Bản"),
         ("360", "Ý Yên"),
@@ -119,8 +126,11 @@ async def test_nam_dinh_and_its_ten_districts(seeded: Seeded) -> None:
         ("365", "Giao Thủy"),
         ("366", "Hải Hậu"),
     ]
-    merged = await rows(url, "SELECT level, valid_from::text, valid_to FROM admin_unit WHERE code = '37'")
-    assert merged == [("province", "2025-07-01", None)]
+    merged = await rows(
+        url,
+        "SELECT level, valid_from::text, valid_to::text FROM admin_unit WHERE code = '37' ORDER BY valid_to",
+    )
+    assert merged == [("province", None, "2025-06-30"), ("province", "2025-07-01", None)]
 
 
 async def test_villages_by_group_and_recognition(seeded: Seeded) -> None:
@@ -281,7 +291,9 @@ async def test_fairs_2015(seeded: Seeded) -> None:
 async def test_loading_twice_changes_nothing(seeded: Seeded) -> None:
     before = await snapshot(seeded.url)
     report = await load_sample_data(seeded.url, only_if_empty=False)
-    assert report.startswith("sample data: 0 records added, ")
+    places, sample = report.splitlines()
+    assert places.startswith("places: 0 units added, 0 changed, ")
+    assert sample.startswith("sample data: 0 records added, ")
     assert await snapshot(seeded.url) == before
 
 

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import joinedload
 
+from app.admin_units.router import admin_unit_routes
 from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
-from app.kit.resource import Resource, Summary
-from app.models import AdminLevel, AdminUnit
+from app.kit.resource import Link, Resource, Summary
+from app.models import AdminLevel, AdminType, AdminUnit, AdminUnitSuccession, Role, SuccessionKind
 
 
 def _valid_on(day: Any) -> ColumnElement[bool]:
@@ -28,8 +29,16 @@ ADMIN_UNITS: Resource[AdminUnit] = Resource(
     update=AdminUnitUpdate,
     read=AdminUnitRead,
     query=AdminUnitQuery,
-    enums={"admin_level": AdminLevel},
-    columns={"level": AdminUnit.level, "code": AdminUnit.code, "parent_id": AdminUnit.parent_id},
+    enums={"admin_level": AdminLevel, "admin_type": AdminType, "succession_kind": SuccessionKind},
+    links={"successions": Link(AdminUnitSuccession, ("predecessor_id", "successor_id"))},
+    # The gazetteer is the official lists: only an administrator corrects it by hand.
+    write_role=Role.admin,
+    columns={
+        "level": AdminUnit.level,
+        "type": AdminUnit.type,
+        "code": AdminUnit.code,
+        "parent_id": AdminUnit.parent_id,
+    },
     sortable={
         "id": AdminUnit.id,
         # Statistical codes are digits of varying length: "36" comes before "356".
@@ -44,5 +53,6 @@ ADMIN_UNITS: Resource[AdminUnit] = Resource(
     search=AdminUnit.search_text,
     load=(joinedload(AdminUnit.parent),),
     summaries={"parent": Summary(AdminUnit, AdminUnit.parent_id, ("id", "code", "name"))},
-    custom={"valid_on": _valid_on},
+    custom={"on": _valid_on, "valid_on": _valid_on},
+    routes=admin_unit_routes,
 )

@@ -124,7 +124,8 @@ def classify_sqlstate(  # noqa: PLR0911
     rule = (messages or {}).get(constraint or "") or tr(
         "the record breaks the rule {constraint}", constraint=constraint
     )
-    if state == "23505":
+    # 23P01 exclusion_violation: two periods of one identity overlap, a conflict like a duplicate.
+    if state in {"23505", "23P01"}:
         return Conflict(rule, extra={"constraint": constraint})
     # 23001 restrict_violation: how PostgreSQL 18 reports a delete refused by ON DELETE RESTRICT.
     if state in {"23503", "23001"}:

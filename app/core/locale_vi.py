@@ -98,7 +98,19 @@ MESSAGES: dict[str, str] = {
     "a recognised village needs recognised_on": "làng nghề đã được công nhận cần có recognised_on (ngày công nhận)",
     "revoked_on must not be before recognised_on": "revoked_on (ngày thu hồi) không được trước recognised_on (ngày công nhận)",
     "an administrative unit cannot be its own parent": "một đơn vị hành chính không thể là cấp trên của chính nó",
-    "an administrative unit with this code and valid_from exists": "đã có đơn vị hành chính với mã và valid_from này",
+    "an administrative unit with this level, code and valid_from exists": (
+        "đã có đơn vị hành chính cùng cấp với mã và valid_from này"
+    ),
+    "another administrative unit of this level has this code for part of the period": (
+        "một đơn vị hành chính khác cùng cấp mang mã này trong một phần thời gian đó"
+    ),
+    "the type does not exist at this level": "loại đơn vị này không có ở cấp này",
+    "a code of {n} digits has no level; give level=": "mã gồm {n} chữ số không ứng với cấp nào; hãy ghi level=",
+    "no {level} had the code {code} on {on}": "không có đơn vị cấp {level} nào mang mã {code} vào ngày {on}",
+    "a former name cannot be null": "tên cũ không được để trống (null)",
+    "an administrative unit cannot succeed itself": "một đơn vị hành chính không thể kế thừa chính nó",
+    "a note cannot be blank": "ghi chú không được để trống",
+    "this succession is already recorded": "việc kế thừa này đã được ghi nhận",
     "a co-operative with this registration_code exists": "đã có hợp tác xã với registration_code (mã số đăng ký) này",
     "activity is not one of the activities of this kind": "hoạt động không thuộc các hoạt động của loại đề án này",
     "a village is listed twice": "một làng nghề được liệt kê hai lần",

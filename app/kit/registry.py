@@ -34,6 +34,15 @@ class Owner:
 
     resource: str
     id_column: str
+    # A link table's two ends: a row met through one end names the record at the other.
+    ends: tuple[str, str] | None = None
+
+    def column_for(self, referring: str) -> str:
+        """The column naming the owning record of a row that refers through `referring`."""
+        if self.ends is None:
+            return self.id_column
+        first, second = self.ends
+        return second if referring == first else first
 
 
 class Registry:
@@ -64,6 +73,8 @@ class Registry:
             self.labels[res.table.name] = res.singular
             for child in res.children.values():
                 self.owners[table_of(child.model).name] = Owner(res.path, child.parent_key)
+            for link in res.links.values():
+                self.owners[table_of(link.model).name] = Owner(res.path, link.ends[0], link.ends)
         # Per table, the foreign keys that can keep one of its rows from being deleted (those that
         # do not cascade), in table order: worked out once here rather than on every DELETE.
         self.referring: dict[str, list[ForeignKey]] = {}

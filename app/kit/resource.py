@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, Table, select
@@ -18,7 +18,10 @@ from sqlalchemy.sql.elements import SQLColumnExpression
 
 from app.core.labels import LabelledEnum
 from app.kit.pagination import FilterParams
-from app.models import Base, Record
+from app.models import Base, Record, Role
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 M = TypeVar("M", bound=Record)
 
@@ -29,6 +32,16 @@ class Child:
 
     model: type[Base]
     parent_key: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table pairing two records of the resource (a unit and its successor), written by a loader
+    rather than by the endpoints; it belongs to the resource, and a refused DELETE names the record
+    at the link's other end."""
+
+    model: type[Base]
+    ends: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,12 @@ class Resource(Generic[M]):
     summaries: Mapping[str, Summary] = field(default_factory=dict)
     # Filters that are not a plain comparison with one column: name -> condition for a value.
     custom: Mapping[str, Callable[[Any], ColumnElement[bool]]] = field(default_factory=dict)
+    links: Mapping[str, Link] = field(default_factory=dict)
+    # Adds endpoints of its own to the resource's router (paths relative to the resource's), before
+    # the five, so that a fixed path such as /resolve is not taken for a record id.
+    routes: Callable[[APIRouter, Resource[Any]], None] | None = None
+    # The least role that may create, change and delete (reading is public).
+    write_role: Role = Role.editor
     # Enumerations of this resource published by GET /api/v1/meta/enums, under these names.
     enums: Mapping[str, type[LabelledEnum]] = field(default_factory=dict)
 
@@ -70,7 +89,11 @@ class Resource(Generic[M]):
 
     def tables(self) -> list[Table]:
         """Its own table and those of its embedded lists: what a write to it can change."""
-        return [self.table, *(table_of(child.model) for child in self.children.values())]
+        return [
+            self.table,
+            *(table_of(child.model) for child in self.children.values()),
+            *(table_of(link.model) for link in self.links.values()),
+        ]
 
     def base_select(self) -> Select[Any]:
         stmt: Select[Any] = select(self.model).options(*self.load)

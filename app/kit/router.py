@@ -8,7 +8,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,13 +20,13 @@ from app.kit import idempotency, reads, service
 from app.kit.audit import Actor
 from app.kit.deps import (
     IF_MATCH_REQUIRED,
-    Editor,
     IdempotencyKey,
     IfMatch,
     ReadConnection,
     RecordId,
     Session,
     if_match_header,
+    require,
 )
 from app.kit.etags import etag, etag_matches, expected_version
 from app.kit.pagination import ListParams, Page, link_header, public_link
@@ -98,6 +98,9 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     name = res.path.replace("-", "_")
     Read, Create, Update = res.read, res.create, res.update
     QueryModel = _with_sort_keys(res)
+    Writer = Annotated[Principal, Depends(require(res.write_role))]
+    if res.routes is not None:
+        res.routes(router, res)
 
     @router.get(
         "",
@@ -144,7 +147,7 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     async def create_record(
         request: Request,
         session: Session,
-        principal: Editor,
+        principal: Writer,
         body: Create,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
@@ -201,7 +204,7 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     async def update_record(
         request: Request,
         session: Session,
-        principal: Editor,
+        principal: Writer,
         record_id: RecordId,
         body: Update,  # type: ignore[valid-type]
         if_match: IfMatch = None,
@@ -225,7 +228,7 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         responses=error_responses(401, 403, 404, 409, 412, 422, 428, 503),
     )
     async def delete_record(
-        request: Request, session: Session, principal: Editor, record_id: RecordId
+        request: Request, session: Session, principal: Writer, record_id: RecordId
     ) -> Response:
         # Read here rather than declared, so that a missing If-Match is 428 (a precondition
         # the client must add), not 422; the document declares it required.

@@ -291,7 +291,7 @@ async def referrers(
     for fk in registry.referring.get(table.name, ()):
         other = fk.parent.table
         owner_of = registry.owners[other.name]  # every such table has one: checked at start-up
-        owner = other.c[owner_of.id_column]
+        owner = other.c[owner_of.column_for(fk.parent.name)]
         queries.append(
             select(
                 literal(owner_of.resource).label("resource"),

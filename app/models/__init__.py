@@ -1,7 +1,14 @@
 """Every table, one module per aggregate (a resource and its embedded lines): the one import
 point for Alembic and for code that needs several tables."""
 
-from app.models.admin_unit import AdminLevel, AdminUnit
+from app.models.admin_unit import (
+    TYPES_BY_LEVEL,
+    AdminLevel,
+    AdminType,
+    AdminUnit,
+    AdminUnitSuccession,
+    SuccessionKind,
+)
 from app.models.audit import AuditEvent
 from app.models.base import BIGINT_MAX, ESTABLISHED_YEAR_MIN, INT_MAX, YEAR_MAX, YEAR_MIN, Base, Record
 from app.models.bookkeeping import DataVersion, IdempotencyRecord, StatsCache
@@ -31,11 +38,14 @@ __all__ = [
     "ESTABLISHED_YEAR_MIN",
     "INT_MAX",
     "PUBLIC_FUNDING_SOURCES",
+    "TYPES_BY_LEVEL",
     "YEAR_MAX",
     "YEAR_MIN",
     "AccessToken",
     "AdminLevel",
+    "AdminType",
     "AdminUnit",
+    "AdminUnitSuccession",
     "ApiKey",
     "AuditEvent",
     "Base",
@@ -66,6 +76,7 @@ __all__ = [
     "SignInAttempt",
     "StaffAccount",
     "StatsCache",
+    "SuccessionKind",
     "TradeFair",
     "TradeFairParticipant",
     "Village",

@@ -11,6 +11,7 @@ def valid_body(at: Places, n: int) -> JSON:
 
 FACTS = ResourceFacts(
     path="admin-units",
+    admins_only=True,
     valid_body=valid_body,
     change=("name", "Xã Nam Giang"),
     other_value="Xã Nam Thanh",

@@ -13,7 +13,18 @@ from tests.models.constraints import (
     post,
 )
 
-TABLES = ("admin_unit",)
+TABLES = ("admin_unit", "admin_unit_succession")
+
+# A succession is written by the gazetteer's loader, not through the API: its cases are SQL only.
+NO_API = Api("GET", "admin-units", None, 0)
+UNIT = (
+    "INSERT INTO admin_unit (id, code, name, level, parent_id)"
+    " VALUES ({id}, '{code}', 'Xã {code}', 'commune', 9002)"
+)
+LINK = (
+    "INSERT INTO admin_unit_succession (predecessor_id, successor_id, effective_on, kind)"
+    " VALUES ({0}, {1}, '2025-07-01', 'whole')"
+)
 
 CASES: dict[str, Case] = {
     "admin_unit code blank": Case(
@@ -42,8 +53,45 @@ CASES: dict[str, Case] = {
         insert("admin_unit", parent_id=NOWHERE),
         post("admin-units", parent_id=int(NOWHERE)),
     ),
-    "admin_unit code and start twice (both without start)": Case(
-        "uq_admin_unit_code_valid_from",
+    "admin_unit type of another level": Case(
+        "ck_admin_unit_type_fits_level",
+        insert("admin_unit", type="'urban_district'"),
+        post("admin-units", type="urban_district"),
+    ),
+    "admin_unit former name null": Case(
+        "ck_admin_unit_former_names_not_null",
+        insert("admin_unit", former_names="ARRAY[NULL]::text[]"),
+        post("admin-units", former_names=[None]),
+    ),
+    "admin_unit_succession kind": Case(
+        "ck_admin_unit_succession_kind_valid", insert("admin_unit_succession", kind="'split'"), NO_API
+    ),
+    "admin_unit_succession own successor": Case(
+        "ck_admin_unit_succession_not_own_successor",
+        insert("admin_unit_succession", successor_id="9002"),
+        NO_API,
+    ),
+    "admin_unit_succession blank note": Case(
+        "ck_admin_unit_succession_note_not_blank", insert("admin_unit_succession", note="' '"), NO_API
+    ),
+    "admin_unit_succession twice": Case(
+        "uq_admin_unit_succession_link",
+        insert("admin_unit_succession"),
+        NO_API,
+        setup=(insert("admin_unit_succession"),),
+    ),
+    "admin_unit_succession predecessor missing": Case(
+        "fk_admin_unit_succession_predecessor_id_admin_unit",
+        insert("admin_unit_succession", predecessor_id=NOWHERE),
+        NO_API,
+    ),
+    "admin_unit_succession successor missing": Case(
+        "fk_admin_unit_succession_successor_id_admin_unit",
+        insert("admin_unit_succession", successor_id=NOWHERE),
+        NO_API,
+    ),
+    "admin_unit level, code and start twice (both without start)": Case(
+        "uq_admin_unit_level_code_valid_from",
         insert("admin_unit", code="'362'", level="'district'", parent_id="9001"),
         post("admin-units", 409, code="362", level="district", parent_id=9001),
     ),
@@ -56,5 +104,18 @@ RESTRICT: dict[str, Restrict] = {
         "DELETE FROM admin_unit WHERE id = 9001",
         "admin-units/9001",
         {"resource": "admin-units", "field": "parent_id", "count": 1, "ids": [9002]},
+    ),
+    # A succession names the unit at its other end.
+    "fk_admin_unit_succession_predecessor_id_admin_unit": Restrict(
+        (UNIT.format(id=9003, code="998"), LINK.format(9003, 9001)),
+        "DELETE FROM admin_unit WHERE id = 9003",
+        "admin-units/9003",
+        {"resource": "admin-units", "field": "predecessor_id", "count": 1, "ids": [9001]},
+    ),
+    "fk_admin_unit_succession_successor_id_admin_unit": Restrict(
+        (UNIT.format(id=9004, code="997"), LINK.format(9002, 9004)),
+        "DELETE FROM admin_unit WHERE id = 9004",
+        "admin-units/9004",
+        {"resource": "admin-units", "field": "successor_id", "count": 1, "ids": [9002]},
     ),
 }

@@ -53,10 +53,22 @@ async def test_a_demoted_creator_limits_the_key(client: httpx.AsyncClient, db: A
         assert (await key.get(f"{API}/auth/me")).json()["role"] == "editor"
         assert_problem(await key.get(f"{API}/admin/accounts"), 403)
         assert_problem(await key.post(f"{API}/admin/keys", json={"name": "x", "role": "admin"}), 403)
-        unit = await key.post(
-            f"{API}/admin-units", json={"code": "36", "name": "Nam Định", "level": "province"}
+        assert_problem(
+            await key.post(
+                f"{API}/admin-units", json={"code": "36", "name": "Nam Định", "level": "province"}
+            ),
+            403,
         )
-        assert unit.status_code == 201, unit.text  # an editor still writes records
+        made = await key.post(
+            f"{API}/programmes",
+            json={
+                "name": "Đào tạo nghề",
+                "kind": "industrial_extension",
+                "activity": "consulting",
+                "year": 2015,
+            },
+        )
+        assert made.status_code == 201, made.text  # an editor still writes records
     listed = (await client.get(f"{API}/admin/keys")).json()
     assert {k["role"] for k in listed if k["name"] == "key of quan.tri"} == {"admin"}  # its own role
 

@@ -17,6 +17,13 @@ from tests.factories import API, assert_invalid, assert_problem
 
 NEW = "mây tre đan Phú Vinh 2026"
 UNIT = {"code": "36", "name": "Nam Định", "level": "province"}
+# What an editor may write (administrative units need an administrator).
+PROGRAMME = {
+    "name": "Đào tạo nghề",
+    "kind": "industrial_extension",
+    "activity": "vocational_training",
+    "year": 2015,
+}
 
 
 @pytest.mark.parametrize(
@@ -126,7 +133,7 @@ async def test_reset_gives_a_temporary_password_that_must_be_changed_first(
         )
         assert changed.status_code == 204, changed.text
         assert (await http.get(f"{API}/auth/me")).json()["must_change_password"] is False
-        assert (await http.post(f"{API}/admin-units", json=UNIT)).status_code == 201
+        assert (await http.post(f"{API}/programmes", json=PROGRAMME)).status_code == 201
 
 
 async def test_an_expired_temporary_password_opens_nothing(

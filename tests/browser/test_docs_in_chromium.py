@@ -65,13 +65,14 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(server_url: str, chromium: tuple[str, str]) -> Iterator[Server]:
-    """`python -m app serve` on a fresh database with the sample data and one staff editor."""
+    """`python -m app serve` on a fresh database with the sample data and one administrator (the page
+    writes an administrative unit, which only administrators may)."""
     with fresh_database(server_url, "cv_browser", migrated=False) as url:
         env = app_env(DATABASE_URL=url, LOG_LEVEL="warning", ACCESS_LOG="false")
-        username, password = "docs.editor", "Doc-" + secrets.token_urlsafe(18)
+        username, password = "docs.admin", "Doc-" + secrets.token_urlsafe(18)
         app_ok("seed", env=env, timeout=300)
-        editor = ("users", "create", username, "--display-name", "Docs Editor", "--role", "editor")
-        app_ok(*editor, env={**env, "CRAFTVILLAGE_PASSWORD": password}, timeout=300)
+        admin = ("users", "create", username, "--display-name", "Docs Admin", "--role", "admin")
+        app_ok(*admin, env={**env, "CRAFTVILLAGE_PASSWORD": password}, timeout=300)
         with serving(env, "--no-migrate") as base:
             yield Server(base, username, password)
 

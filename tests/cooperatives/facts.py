@@ -11,6 +11,7 @@ def valid_body(at: Places, n: int) -> JSON:
 
 FACTS = ResourceFacts(
     path="cooperatives",
+    admins_only=False,
     valid_body=valid_body,
     change=("members", 7),
     other_value=8,

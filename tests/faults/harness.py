@@ -69,7 +69,8 @@ LIMITS = {
 
 
 class Cluster:
-    """A throwaway embedded PostgreSQL with one migrated database and an editor's API key."""
+    """A throwaway embedded PostgreSQL with one migrated database and an administrator's API key
+    (the tests write administrative units, which only administrators may)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -83,7 +84,7 @@ class Cluster:
         self.database = str(make_url(url).database)
         migrate(url)
         made = subprocess.run(
-            [sys.executable, "-m", "app", "keys", "create", "--name", "faults", "--role", "editor"],
+            [sys.executable, "-m", "app", "keys", "create", "--name", "faults", "--role", "admin"],
             cwd=ROOT,
             env=service_environment(url),
             capture_output=True,
@@ -352,7 +353,7 @@ class Outcome:
 
 
 class Client:
-    """An HTTP client of the service with the editor's key; records every exchange."""
+    """An HTTP client of the service with the administrator's key; records every exchange."""
 
     def __init__(self, service: Service, *, timeout: float = 20.0, connections: int = 20) -> None:
         self.origin = time.monotonic()

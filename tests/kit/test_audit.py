@@ -55,8 +55,18 @@ async def test_events_name_the_signed_in_account(client: httpx.AsyncClient, db: 
         base_url="http://testserver",
         headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-42"},
     ) as http:
-        unit = await create(http, "admin-units", {"code": "36", "name": "Nam Định", "level": "province"})
-    event = (await trail(client, record_id=unit["id"], resource="admin-units"))["items"][0]
+        # An editor's write (administrative units need an administrator).
+        made = await create(
+            http,
+            "programmes",
+            {
+                "name": "Đào tạo nghề",
+                "kind": "industrial_extension",
+                "activity": "vocational_training",
+                "year": 2015,
+            },
+        )
+    event = (await trail(client, record_id=made["id"], resource="programmes"))["items"][0]
     assert (event["actor_kind"], event["actor_id"], event["actor_name"]) == ("account", who.id, "lan.nguyen")
     assert event["request_id"] == "req-42"
 

@@ -30,7 +30,7 @@ class Server(servers.Server):
 def server(server_url: str) -> Iterator[Server]:
     with fresh_database(server_url, "cv_conc") as url:
         env = app_env(DATABASE_URL=url)
-        made = app_ok("keys", "create", "--name", "parallel", "--role", "editor", env=env, timeout=60)
+        made = app_ok("keys", "create", "--name", "parallel", "--role", "admin", env=env, timeout=60)
         key = made.strip().splitlines()[-1]
         with serving({**env, "LOG_LEVEL": "warning"}, "--no-migrate") as base:
             yield Server(base, url, key)

@@ -57,7 +57,7 @@ async def test_without_a_key_every_post_creates(client: httpx.AsyncClient, db: A
 
 
 async def test_keys_are_scoped_to_the_credential(client: httpx.AsyncClient, db: AsyncSession) -> None:
-    _, secret = await service.create_key(db, "máy khác", Role.editor, "test")
+    _, secret = await service.create_key(db, "máy khác", Role.admin, "test")
     await db.commit()
     mine = await post(client, "chung", UNIT)
     async with httpx.AsyncClient(

@@ -21,6 +21,8 @@ from app.villages.schemas import VillageQuery
 # What app/crud.py, app/models.py and app/errors.py used to keep by hand before the registry.
 OWNERS = {
     "admin_unit": ("admin-units", "id"),
+    # A link table: a row met through one end names the unit at the other.
+    "admin_unit_succession": ("admin-units", "predecessor_id"),
     "village": ("villages", "id"),
     "village_figure": ("village-figures", "id"),
     "cooperative": ("cooperatives", "id"),
@@ -42,7 +44,13 @@ RULES_WITH_MESSAGES = {
     "ck_programme_activity_matches_kind",
     "ck_admin_unit_valid_period",
     "ck_admin_unit_not_own_parent",
-    "uq_admin_unit_code_valid_from",
+    "ck_admin_unit_type_fits_level",
+    "ck_admin_unit_former_names_not_null",
+    "uq_admin_unit_level_code_valid_from",
+    "ex_admin_unit_period_overlap",
+    "ck_admin_unit_succession_not_own_successor",
+    "ck_admin_unit_succession_note_not_blank",
+    "uq_admin_unit_succession_link",
     "uq_village_figure_village_id_year",
     "uq_cooperative_registration_code",
     "uq_programme_beneficiary_programme_id_village_id",

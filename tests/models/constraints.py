@@ -83,6 +83,12 @@ VALID: dict[str, dict[str, str]] = {
         "end_on": "'2016-01-02'",
     },
     "trade_fair_participant": {"trade_fair_id": "9402", "village_id": "9101"},
+    "admin_unit_succession": {
+        "predecessor_id": "9002",
+        "successor_id": "9001",
+        "effective_on": "'2025-07-01'",
+        "kind": "'part'",
+    },
 }
 
 

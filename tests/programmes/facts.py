@@ -18,6 +18,7 @@ def funding_line(amount: Any) -> JSON:
 
 FACTS = ResourceFacts(
     path="programmes",
+    admins_only=False,
     valid_body=valid_body,
     change=("status", "completed"),
     other_value="cancelled",

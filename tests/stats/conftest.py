@@ -8,18 +8,16 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from app.__main__ import migrate
 from app.seed import load_sample_data
 from tests.conftest import create_database, drop_database
 from tests.stats.helpers import app_client
 
 
 @pytest.fixture(scope="package")
-def seeded_url(server_url: str) -> Iterator[str]:
-    """A database of the statistics tests' own holding the sample data (only read)."""
-    url = create_database(server_url, prefix="cv_stats_seed")
+def seeded_url(server_url: str, gazetteer_url: str) -> Iterator[str]:
+    """A database of the statistics tests' own holding the gazetteer and the sample data (only read)."""
+    url = create_database(server_url, prefix="cv_stats_seed", template=gazetteer_url)
     try:
-        migrate(url)
         asyncio.run(load_sample_data(url, only_if_empty=False))
         yield url
     finally:

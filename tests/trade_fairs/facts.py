@@ -11,6 +11,7 @@ def valid_body(at: Places, n: int) -> JSON:
 
 FACTS = ResourceFacts(
     path="trade-fairs",
+    admins_only=False,
     valid_body=valid_body,
     change=("standard_booths", 320),
     other_value=330,

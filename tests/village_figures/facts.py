@@ -19,6 +19,7 @@ async def searched(client: httpx.AsyncClient, at: Places) -> JSON:
 
 FACTS = ResourceFacts(
     path="village-figures",
+    admins_only=False,
     valid_body=valid_body,
     change=("workers", 44_000),
     other_value=45_000,

@@ -11,6 +11,7 @@ def valid_body(at: Places, n: int) -> JSON:
 
 FACTS = ResourceFacts(
     path="villages",
+    admins_only=False,
     valid_body=valid_body,
     change=("households_total", 120),
     other_value=130,

@@ -1,0 +1,459 @@
+"""The national gazetteer: every administrative unit before and after the 2025 reform, and who
+succeeded whom (the files and their source: gazetteer/SOURCES.md).
+
+Loading stages the files in temporary tables (COPY) and then writes with a few set-based
+statements, in the caller's transaction:
+
+- Units are matched by identity, (level, code, valid_from). A unit absent is added; a unit present
+  whose name, type, former names, end or parent differ is brought up to date (its id stays, so
+  every record that refers to it keeps doing so); the rest is kept as it is. Loading twice
+  changes nothing, and a later official list loads the same way.
+- Periods: the lists as of 2025-06-30 ("legacy") are valid until 2025-06-30, with an unknown start
+  (NULL: open towards the past), except a unit whose code an earlier, hand-recorded change retired
+  (13708 from 2024-09-01). The lists from 2025-07-01 are valid from that day, with no end.
+- A parent is found by code among the units of the parent's level valid on the child's last day
+  (its first when it has no end): legacy communes in legacy districts in legacy provinces, 2025
+  communes directly in 2025 provinces.
+- Successions: every row of the official conversion table, old commune (or, for six rows, the old
+  district as a whole) → new commune from 2025-07-01, with the official note and a kind read from
+  it; old province → each new province that received its communes (derived, no note): whole when
+  all went to one, unchanged when that one also has no other predecessor; and the hand-recorded
+  changes before 2025.
+
+Writes bump the tables' data versions like any other; they are not audit events (the gazetteer is
+reference data loaded from files, and the files say where each fact comes from).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from typing import cast
+
+import asyncpg
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.core.settings import async_url
+from app.models import AdminLevel, AdminType, DataVersion, SuccessionKind
+
+# Any fixed number: the key of the advisory lock that serialises concurrent loads.
+LOCK_KEY = 2_025_070_100
+LEGACY_UNTIL = date(2025, 6, 30)
+REFORM_ON = date(2025, 7, 1)
+FOLDER = "gazetteer"
+
+UnitRow = tuple[
+    str, str, str, str | None, str | None, list[str], str | None, str | None, date | None, date | None
+]
+SuccessionRow = tuple[str, str, date, str, str, date, date, str, str | None]
+
+UNIT_COLUMNS = (
+    "level",
+    "code",
+    "name",
+    "type",
+    "name_with_type",
+    "former_names",
+    "parent_level",
+    "parent_code",
+    "valid_from",
+    "valid_to",
+)
+SUCCESSION_COLUMNS = (
+    "old_level",
+    "old_code",
+    "old_on",
+    "new_level",
+    "new_code",
+    "new_on",
+    "effective_on",
+    "kind",
+    "note",
+)
+
+
+class GazetteerError(ValueError):
+    """The files contradict themselves or the database: nothing was written."""
+
+
+@dataclass(frozen=True)
+class Report:
+    units_added: int
+    units_changed: int
+    units_kept: int
+    successions_added: int
+    successions_changed: int
+    successions_kept: int
+
+    def __str__(self) -> str:
+        return (
+            f"places: {self.units_added} units added, {self.units_changed} changed, {self.units_kept} kept; "
+            f"{self.successions_added} successions added, {self.successions_changed} changed, "
+            f"{self.successions_kept} kept"
+        )
+
+
+def read(name: str) -> list[dict[str, str]]:
+    """One of the gazetteer's CSV files, as rows of text."""
+    data = resources.files("app.admin_units").joinpath(FOLDER, name).read_bytes().decode("utf-8")
+    return list(csv.DictReader(io.StringIO(data, newline="")))
+
+
+def _type(level: AdminLevel, given: str) -> str:
+    # The lists call a township (thị trấn) "town" like a district-level town (thị xã).
+    if level is AdminLevel.commune and given == "town":
+        return AdminType.township.value
+    return AdminType(given).value
+
+
+def _names(cell: str) -> list[str]:
+    return [name.strip() for name in cell.split(";") if name.strip()]
+
+
+def kind_of(note: str) -> SuccessionKind:
+    """The kind of a conversion row, read from its official note."""
+    lowered = note.lower()
+    if "một phần" in lowered or lowered.startswith("phần còn lại"):
+        return SuccessionKind.part
+    if lowered.startswith("giữ nguyên"):
+        return SuccessionKind.unchanged
+    if lowered.startswith("đổi"):
+        return SuccessionKind.renamed
+    return SuccessionKind.whole
+
+
+def district_provinces() -> dict[str, str]:
+    """The province of each legacy district. Two districts are listed twice, under two provinces
+    (794 Tân An under 80 and 82, 900 Hà Tiên under 91 and 89), and one of each one's communes names
+    the second province: a district is placed in the province most of its communes name."""
+    named: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in read("communes-legacy.csv"):
+        named[row["districtCode"]][row["provinceCode"]] += 1
+    listed: dict[str, list[str]] = defaultdict(list)
+    for row in read("districts-legacy.csv"):
+        listed[row["code"]].append(row["provinceCode"])
+    return {
+        code: options[0] if len(options) == 1 else max(options, key=lambda p: named[code][p])
+        for code, options in listed.items()
+    }
+
+
+def units() -> Iterator[UnitRow]:
+    """Every unit of the files, as staged."""
+    province, district, commune = AdminLevel.province, AdminLevel.district, AdminLevel.commune
+    retired = read("changes-before-2025.csv")
+    # A unit that took over a retired unit's code starts on the day of the change.
+    starts = {
+        (r["level"], r["code"]): date.fromisoformat(r["effectiveOn"])
+        for r in retired
+        if r["successorCode"] == r["code"]
+    }
+
+    def legacy(level: AdminLevel, row: dict[str, str], parent: tuple[str, str] | None) -> UnitRow:
+        former = _names(row.get("formerNamesText", ""))
+        start = starts.get((level.value, row["code"]))
+        parent_level, parent_code = parent or (None, None)
+        return (
+            level.value,
+            row["code"],
+            row["name"],
+            _type(level, row["type"]),
+            row["nameWithType"],
+            former,
+            parent_level,
+            parent_code,
+            start,
+            LEGACY_UNTIL,
+        )
+
+    for row in read("provinces-legacy.csv"):
+        yield legacy(province, row, None)
+    provinces = district_provinces()
+    for row in {r["code"]: r for r in read("districts-legacy.csv")}.values():
+        yield legacy(district, row, (province.value, provinces[row["code"]]))
+    for row in read("communes-legacy.csv"):
+        yield legacy(commune, row, (district.value, row["districtCode"]))
+    for row in read("provinces-2025.csv"):
+        yield (
+            province.value,
+            row["code"],
+            row["name"],
+            row["type"],
+            row["nameWithType"],
+            [],
+            None,
+            None,
+            REFORM_ON,
+            None,
+        )
+    for row in read("communes-2025.csv"):
+        yield (
+            commune.value,
+            row["code"],
+            row["name"],
+            AdminType(row["type"]).value,
+            row["nameWithType"],
+            [],
+            province.value,
+            row["provinceCode"],
+            REFORM_ON,
+            None,
+        )
+    for row in retired:
+        level = AdminLevel(row["level"])
+        parent_level = province if level is district else district
+        last_day = date.fromisoformat(row["effectiveOn"]) - timedelta(days=1)
+        yield (
+            level.value,
+            row["code"],
+            row["name"],
+            AdminType(row["type"]).value,
+            row["nameWithType"],
+            [],
+            parent_level.value,
+            row["parentCode"],
+            None,
+            last_day,
+        )
+
+
+def successions() -> Iterator[SuccessionRow]:
+    """Every succession of the files (and those derived from them), as staged."""
+    before = LEGACY_UNTIL
+    commune, district, province = (
+        AdminLevel.commune.value,
+        AdminLevel.district.value,
+        AdminLevel.province.value,
+    )
+    received: dict[str, set[str]] = defaultdict(set)  # old province -> new provinces
+    given: dict[str, set[str]] = defaultdict(set)  # new province -> old provinces
+    # An old commune's province is its district's (see district_provinces), not the row's own.
+    old_province = district_provinces()
+    for row in read("conversion-2025.csv"):
+        old = old_province[row["oldDistrictCode"]]
+        received[old].add(row["newProvinceCode"])
+        given[row["newProvinceCode"]].add(old)
+        # Six rows convert a whole district that had no communes of its own in the lists.
+        old_level, old_code = (
+            (commune, row["oldWardCode"]) if row["oldWardCode"] else (district, row["oldDistrictCode"])
+        )
+        note = row["note"].strip()
+        yield (
+            old_level,
+            old_code,
+            before,
+            commune,
+            row["newWardCode"],
+            REFORM_ON,
+            REFORM_ON,
+            kind_of(note).value,
+            note,
+        )
+    for old, new_ones in sorted(received.items()):
+        for new in sorted(new_ones):
+            if len(new_ones) > 1:
+                kind = SuccessionKind.part
+            elif len(given[new]) == 1 and new == old:
+                kind = SuccessionKind.unchanged
+            else:
+                kind = SuccessionKind.whole
+            yield (province, old, before, province, new, REFORM_ON, REFORM_ON, kind.value, None)
+    for row in read("changes-before-2025.csv"):
+        on = date.fromisoformat(row["effectiveOn"])
+        yield (
+            row["level"],
+            row["code"],
+            on - timedelta(days=1),
+            row["level"],
+            row["successorCode"],
+            on,
+            on,
+            SuccessionKind(row["kind"]).value,
+            row["note"],
+        )
+
+
+# A unit of the stage matched with the stored unit of the same identity.
+_SAME = "u.level = s.level AND u.code = s.code AND u.valid_from IS NOT DISTINCT FROM s.valid_from"
+
+
+def _valid(alias: str, day: str) -> str:
+    return (
+        f"({alias}.valid_from IS NULL OR {alias}.valid_from <= {day}) "
+        f"AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= {day})"
+    )
+
+
+# The parent of a staged unit: the unit of the parent's level with the parent's code valid on
+# the child's last day (its first when it has no end).
+_PARENT = f"""
+    LEFT JOIN admin_unit p ON p.level = s.parent_level AND p.code = s.parent_code
+        AND {_valid("p", "coalesce(s.valid_to, s.valid_from, current_date)")}
+"""
+
+
+async def _stage(session: AsyncSession) -> asyncpg.Connection:
+    """The transaction's asyncpg connection, with the files in two temporary tables."""
+    raw = await (await session.connection()).get_raw_connection()
+    conn = cast(asyncpg.Connection, raw.driver_connection)
+    await conn.execute(
+        """
+        CREATE TEMPORARY TABLE stage_unit (
+            level text, code text, name text, type text, name_with_type text, former_names text[],
+            parent_level text, parent_code text, valid_from date, valid_to date
+        ) ON COMMIT DROP;
+        CREATE TEMPORARY TABLE stage_succession (
+            old_level text, old_code text, old_on date, new_level text, new_code text, new_on date,
+            effective_on date, kind text, note text
+        ) ON COMMIT DROP;
+        """
+    )
+    await conn.copy_records_to_table("stage_unit", records=list(units()), columns=UNIT_COLUMNS)
+    await conn.copy_records_to_table(
+        "stage_succession", records=list(successions()), columns=SUCCESSION_COLUMNS
+    )
+    await conn.execute("ANALYZE stage_unit; ANALYZE stage_succession")
+    return conn
+
+
+async def _check_stage(conn: asyncpg.Connection) -> None:
+    repeated = await conn.fetch(
+        "SELECT level, code, valid_from FROM stage_unit GROUP BY 1, 2, 3 HAVING count(*) > 1 LIMIT 5"
+    )
+    if repeated:
+        raise GazetteerError(f"units repeated in the files: {[tuple(r) for r in repeated]}")
+
+
+async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
+    added = 0
+    # Level by level, so that a unit's parent is in before the unit.
+    for level in AdminLevel:
+        status = await conn.execute(
+            f"""
+            INSERT INTO admin_unit (level, code, name, type, name_with_type, former_names,
+                                    parent_id, valid_from, valid_to)
+            SELECT s.level, s.code, s.name, s.type, s.name_with_type, s.former_names, p.id,
+                   s.valid_from, s.valid_to
+            FROM stage_unit s {_PARENT}
+            WHERE s.level = $1 AND NOT EXISTS (SELECT FROM admin_unit u WHERE {_SAME})
+            -- Ids in a fixed order (earliest period first, then by code): the same on every new database.
+            ORDER BY s.valid_from NULLS FIRST, s.code
+            """,
+            level.value,
+        )
+        added += int(status.split()[-1])
+    # Units already stored (an earlier load, or records made by hand with the same identity).
+    status = await conn.execute(
+        f"""
+        UPDATE admin_unit u
+        SET name = t.name, type = t.type, name_with_type = t.name_with_type,
+            former_names = t.former_names, valid_to = t.valid_to, parent_id = t.parent_id,
+            version = u.version + 1, updated_at = now()
+        FROM (
+            SELECT s.*, p.id AS parent_id FROM stage_unit s {_PARENT}
+        ) t
+        WHERE u.level = t.level AND u.code = t.code AND u.valid_from IS NOT DISTINCT FROM t.valid_from
+          AND (u.name, u.type, u.name_with_type, u.former_names, u.valid_to, u.parent_id)
+              IS DISTINCT FROM (t.name, t.type, t.name_with_type, t.former_names, t.valid_to, t.parent_id)
+        """
+    )
+    changed = int(status.split()[-1])
+    total = await conn.fetchval("SELECT count(*) FROM stage_unit")
+    # Every staged unit that names a parent must have found it.
+    orphans = await conn.fetch(
+        f"""
+        SELECT s.level, s.code, s.parent_code FROM stage_unit s {_PARENT}
+        WHERE s.parent_code IS NOT NULL AND p.id IS NULL LIMIT 5
+        """
+    )
+    if orphans:
+        raise GazetteerError(f"units whose parent is not in the gazetteer: {[tuple(r) for r in orphans]}")
+    return added, changed, total - added - changed
+
+
+async def _write_successions(conn: asyncpg.Connection) -> tuple[int, int, int]:
+    resolved = f"""
+        SELECT o.id AS predecessor_id, n.id AS successor_id, s.effective_on, s.kind, s.note
+        FROM stage_succession s
+        LEFT JOIN admin_unit o ON o.level = s.old_level AND o.code = s.old_code AND {_valid("o", "s.old_on")}
+        LEFT JOIN admin_unit n ON n.level = s.new_level AND n.code = s.new_code AND {_valid("n", "s.new_on")}
+    """
+    unresolved = await conn.fetch(
+        f"""
+        SELECT s.old_level, s.old_code, s.new_code FROM stage_succession s
+        WHERE NOT EXISTS (SELECT FROM admin_unit o WHERE o.level = s.old_level AND o.code = s.old_code
+                          AND {_valid("o", "s.old_on")})
+           OR NOT EXISTS (SELECT FROM admin_unit n WHERE n.level = s.new_level AND n.code = s.new_code
+                          AND {_valid("n", "s.new_on")})
+        LIMIT 5
+        """
+    )
+    if unresolved:
+        raise GazetteerError(
+            f"successions naming units not in the gazetteer: {[tuple(r) for r in unresolved]}"
+        )
+    status = await conn.execute(
+        f"""
+        INSERT INTO admin_unit_succession (predecessor_id, successor_id, effective_on, kind, note)
+        SELECT predecessor_id, successor_id, effective_on, kind, note FROM ({resolved}) r
+        ON CONFLICT (predecessor_id, successor_id, effective_on) DO NOTHING
+        """
+    )
+    added = int(status.split()[-1])
+    status = await conn.execute(
+        f"""
+        UPDATE admin_unit_succession a SET kind = r.kind, note = r.note
+        FROM ({resolved}) r
+        WHERE a.predecessor_id = r.predecessor_id AND a.successor_id = r.successor_id
+          AND a.effective_on = r.effective_on AND (a.kind, a.note) IS DISTINCT FROM (r.kind, r.note)
+        """
+    )
+    changed = int(status.split()[-1])
+    total = await conn.fetchval("SELECT count(*) FROM stage_succession")
+    return added, changed, total - added - changed
+
+
+async def load_gazetteer(session: AsyncSession) -> Report:
+    """Add or bring up to date every unit and succession of the files, in the session's transaction."""
+    await session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+    conn = await _stage(session)
+    await _check_stage(conn)
+    units_added, units_changed, units_kept = await _write_units(conn)
+    successions_added, successions_changed, successions_kept = await _write_successions(conn)
+    written = []
+    if units_added or units_changed:
+        written.append("admin_unit")
+    if successions_added or successions_changed:
+        written.append("admin_unit_succession")
+    if written:
+        statement = insert(DataVersion).values(
+            [{"resource": name, "version": 1, "changed_at": func.now()} for name in written]
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[DataVersion.resource],
+                set_={"version": DataVersion.version + 1, "changed_at": func.now()},
+            )
+        )
+    await session.execute(text("DROP TABLE stage_unit, stage_succession"))
+    return Report(
+        units_added, units_changed, units_kept, successions_added, successions_changed, successions_kept
+    )
+
+
+async def load_places(url: str) -> Report:
+    """`python -m app places load`: the gazetteer in one transaction of its own."""
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with AsyncSession(engine, autoflush=False) as session, session.begin():
+            return await load_gazetteer(session)
+    finally:
+        await engine.dispose()
