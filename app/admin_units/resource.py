@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import joinedload
 
 from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
+from app.core.i18n import tr
 from app.kit.resource import Resource, Summary
 from app.models import AdminLevel, AdminUnit
 
@@ -21,7 +22,7 @@ def _valid_on(day: Any) -> ColumnElement[bool]:
 
 ADMIN_UNITS: Resource[AdminUnit] = Resource(
     path="admin-units",
-    singular="administrative unit",
+    singular=tr("administrative unit"),
     plural="administrative units",
     model=AdminUnit,
     create=AdminUnitCreate,
