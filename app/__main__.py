@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from app.core.settings import Settings, get_settings
 
@@ -100,8 +101,9 @@ def serve(settings: Settings, url: str) -> None:
             access_log=False,  # the service writes its own, in JSON, with the request id
             # X-Forwarded-For is believed only from these proxies (FORWARDED_ALLOW_IPS): it
             # gives the client address that sign-in throttling counts and the audit records.
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
+            # None by default: then the headers are ignored, whoever sends them.
+            proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+            forwarded_allow_ips=settings.forwarded_allow_ips.strip() or None,
             # SIGTERM: stop accepting, let requests in flight finish (up to this long), then exit.
             timeout_graceful_shutdown=settings.shutdown_timeout_s,
         )
@@ -131,6 +133,12 @@ def write_openapi(output: str) -> int:
 
 
 _served = False  # set when uvicorn takes over SIGTERM
+
+
+def _errors(error: ValueError) -> list[dict[str, Any]]:
+    """The errors of a pydantic ValidationError (any other ValueError: itself, as one)."""
+    listed = getattr(error, "errors", None)
+    return list(listed()) if callable(listed) else [{"loc": ("settings",), "msg": str(error)}]
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -178,7 +186,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "openapi":
         return write_openapi(args.output)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValueError as error:  # pydantic's ValidationError: one line per setting refused
+        lines = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in _errors(error))
+        print(f"error: the configuration is refused: {lines}", file=sys.stderr)
+        return 2
     from app.core.observability import log_config
 
     logging.config.dictConfig(log_config(settings.log_level))
@@ -198,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 # Keep the output to the command's own lines (scripts read the key from it).
                 logging.getLogger("alembic").setLevel(logging.WARNING)
-                migrate(url)
+                try:
+                    migrate(url)
+                except Exception as error:  # one line, never a traceback
+                    print(f"error: the database cannot be used ({type(error).__name__})", file=sys.stderr)
+                    return 1
                 return asyncio.run(run(url, args))
             else:
                 if not args.no_migrate:

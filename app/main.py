@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.audit.router import audit_router
+from app.auth.passwords import Turns
 from app.auth.router import router as auth_router
 from app.core.bodies import BodyRoute
 from app.core.db import make_engine, make_sessionmaker
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     app.state.stats_gate = Gate(
         settings.stats_concurrency, settings.stats_statement_timeout_ms / 1000 or None
     )
+    # Requests that check or set a password wait their turn here, holding no connection.
+    app.state.password_turns = Turns(2 * settings.password_hash_concurrency, settings.password_wait_s)
     install_error_handlers(app, registry.constraint_messages)
     if settings.cors_origins:
         wildcard = "*" in settings.cors_origins

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from app.admin_units.router import admin_unit_routes
 from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
+from app.core.i18n import tr
 from app.kit.resource import Link, Resource, Summary
 from app.models import AdminLevel, AdminType, AdminUnit, AdminUnitSuccession, Role, SuccessionKind
 
@@ -22,7 +23,7 @@ def _valid_on(day: Any) -> ColumnElement[bool]:
 
 ADMIN_UNITS: Resource[AdminUnit] = Resource(
     path="admin-units",
-    singular="administrative unit",
+    singular=tr("administrative unit"),
     plural="administrative units",
     model=AdminUnit,
     create=AdminUnitCreate,

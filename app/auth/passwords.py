@@ -5,21 +5,29 @@ argon2id takes tens of milliseconds of CPU on purpose. Run on the event loop it 
 other request of the process (a burst of sign-ins held /health for seconds), so hashes run in a
 small pool of threads (PASSWORD_HASH_CONCURRENCY) at a lower CPU priority; argon2-cffi releases
 the GIL while it works.
+
+A request that checks or sets a password first takes a turn at the process's gate (`Turns`),
+before its session touches the database: a burst of sign-ins then waits in memory, holding no
+pooled connection and no throttle row, instead of filling the pool while it waits for a hashing
+thread; a turn not had within PASSWORD_WAIT_S is a 503 with Retry-After.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import secrets
 import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
 
 from app.core import credentials
-from app.core.errors import FieldError, InvalidInput
+from app.core.errors import FieldError, InvalidInput, Unavailable
 from app.core.i18n import tr
 from app.core.settings import get_settings
 
@@ -46,6 +54,33 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(
         max_workers=workers, thread_name_prefix="password-hash", initializer=_lower_priority
     )
+
+
+class Turns:
+    """At most `slots` requests of this process check or set a password at once; the others wait
+    here, holding nothing, up to `wait_s` seconds, then get a 503 with Retry-After."""
+
+    def __init__(self, slots: int, wait_s: float) -> None:
+        self.slots = asyncio.Semaphore(slots)
+        self.wait_s = wait_s
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        try:
+            await asyncio.wait_for(self.slots.acquire(), self.wait_s)
+        except TimeoutError:
+            seconds = max(1, math.ceil(self.wait_s))
+            raise Unavailable(
+                tr(
+                    "too many passwords are being checked at this moment; retry in {seconds} seconds",
+                    seconds=seconds,
+                ),
+                headers={"Retry-After": str(seconds)},
+            ) from None
+        try:
+            yield
+        finally:
+            self.slots.release()
 
 
 async def hash_password(password: str) -> str:

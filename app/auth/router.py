@@ -3,16 +3,17 @@ changing one's password, and the administrators' management of accounts and API 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import events, service, throttle
-from app.auth.passwords import MIN_LENGTH, check_policy
+from app.auth.passwords import MIN_LENGTH, Turns, check_policy
 from app.core.errors import Conflict, FieldError, InvalidInput
 from app.core.i18n import negotiate, tr
 from app.core.problems import error_responses, problem
@@ -23,7 +24,7 @@ from app.kit.types import Flag, Int32, Int64, Name, QId
 from app.models import AccessToken, ApiKey, Role, SecurityAction, StaffAccount
 
 router = APIRouter(prefix="/api/v1", tags=["staff and keys"])
-Username = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", description="Lower case, 3 to 64.")]
+Username = Annotated[str, Field(pattern=service.USERNAME_PATTERN, description="Lower case, 3 to 64.")]
 Password = Annotated[
     str,
     Field(
@@ -36,6 +37,19 @@ Password = Annotated[
     ),
 ]
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="craftvillage"'}
+
+
+async def _password_turn(request: Request) -> AsyncIterator[None]:
+    """This request's turn to check or set a password (app/auth/passwords.py, Turns). Declared
+    before the session and the caller, so that it is had before the request's session touches the
+    database: waiting, a request holds no pooled connection and no throttle row."""
+    turns: Turns = request.app.state.password_turns
+    async with turns.turn():
+        yield
+
+
+# The first parameter of every operation that hashes or verifies a password.
+PasswordTurn = Annotated[None, Depends(_password_turn, scope="function")]
 
 
 class TokenResponse(BaseModel):
@@ -156,6 +170,7 @@ async def _refused(session: AsyncSession, who: events.Who, username: str, verdic
     responses=error_responses(400, 401, 422, 429),
 )
 async def sign_in(
+    _turn: PasswordTurn,
     request: Request,
     session: Session,
     username: Annotated[str, Form(max_length=64)],
@@ -175,6 +190,7 @@ async def sign_in(
         return _too_many(request, verdict)
     account, refusal = await service.check_password(session, name, password)
     if account is None or refusal is not None:
+        await throttle.failed(session, settings)
         await events.record(
             session, who, SecurityAction.sign_in_failed, account=account, target_name=name,
             details={"reason": refusal.value if refusal else None},
@@ -244,7 +260,7 @@ async def me(principal: SignedIn) -> WhoAmI:
     responses=error_responses(400, 401, 403, 422, 429),
 )
 async def change_password(
-    request: Request, session: Session, principal: SignedIn, body: PasswordChange
+    _turn: PasswordTurn, request: Request, session: Session, principal: SignedIn, body: PasswordChange
 ) -> Response:
     if principal.kind != CredentialKind.account:
         raise Forbidden(
@@ -272,6 +288,7 @@ async def change_password(
         return _too_many(request, verdict)
     account = await service.find_account(session, principal.name)
     if not await service.password_matches(account, body.current_password):
+        await throttle.failed(session, settings)
         await events.record(session, who, SecurityAction.password_change_failed, account=account)
         return problem(  # returned, not raised: the throttle's count and the event are committed
             422,
@@ -310,7 +327,9 @@ async def list_accounts(session: Session, _: Admin) -> Any:
     response_model=AccountRead,
     responses=error_responses(400, 401, 403, 409, 422),
 )
-async def create_account(request: Request, session: Session, principal: Admin, body: AccountCreate) -> Any:
+async def create_account(
+    _turn: PasswordTurn, request: Request, session: Session, principal: Admin, body: AccountCreate
+) -> Any:
     account = await service.create_account(
         session,
         body.username,
@@ -363,6 +382,7 @@ async def change_account(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def reset_password(
+    _turn: PasswordTurn,
     request: Request,
     response: Response,
     session: Session,
@@ -397,12 +417,19 @@ async def list_keys(session: Session, _: Admin) -> Any:
     "/admin/keys",
     operation_id="create_key",
     status_code=201,
-    summary="Create an API key; the response shows it once",
+    summary="Create an API key (an administrator's bearer token, not a key); the response shows it once",
     response_model=KeyCreated,
     responses=error_responses(400, 401, 403, 422),
 )
 async def create_key(request: Request, session: Session, principal: Admin, body: KeyCreate) -> Any:
-    # A key made by a key is bounded by the same account as its maker.
+    # A key made by a key would outlive its maker's revocation and hide who made it.
+    if principal.kind == CredentialKind.api_key:
+        raise Forbidden(
+            tr(
+                "an API key cannot create keys: a staff administrator signed in with a password "
+                "creates them, or `python -m app keys create` on the command line"
+            )
+        )
     key, secret = await service.create_key(
         session,
         body.name,

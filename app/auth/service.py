@@ -21,6 +21,9 @@ from app.core.errors import Conflict, NotFound
 from app.core.i18n import tr
 from app.models import AccessToken, ApiKey, Role, SecurityAction, StaffAccount
 
+# A username: lower case ASCII, 3 to 64 characters (the API's accounts and the command line).
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+
 
 class Refusal(StrEnum):
     """Why a username and password opened no account (kept in the security event)."""

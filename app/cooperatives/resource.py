@@ -10,12 +10,13 @@ from app.cooperatives.schemas import (
     CooperativeRead,
     CooperativeUpdate,
 )
+from app.core.i18n import tr
 from app.kit.resource import Resource, Summary
 from app.models import AdminUnit, Cooperative, CooperativeSector, CooperativeStatus, LegalForm, Village
 
 COOPERATIVES: Resource[Cooperative] = Resource(
     path="cooperatives",
-    singular="co-operative",
+    singular=tr("co-operative"),
     plural="co-operatives",
     model=Cooperative,
     create=CooperativeCreate,

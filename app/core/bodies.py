@@ -14,7 +14,9 @@ with the body itself rather than a validation message about what it turned into:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine, Iterator
+import re
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from itertools import accumulate
 from typing import Any
 
 from fastapi import params
@@ -42,61 +44,61 @@ class MalformedJson(AppError):
     status, slug = 400, "malformed-json"
 
 
-class _Object(dict[str, Any]):
-    """A parsed JSON object that remembers the keys it was given more than once."""
-
-    repeated: list[str]
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    found = _Object(pairs)
-    found.repeated = []
-    if len(found) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen and key not in found.repeated:
-                found.repeated.append(key)
-            seen.add(key)
-    return found
-
-
-def _walk(document: Any) -> Iterator[tuple[list[str], Any]]:
-    """Every value of the document with its path, without recursion (a deep document must not
-    exhaust the stack); refuses a document nested deeper than MAX_DEPTH."""
-    stack: list[tuple[list[str], Any]] = [([], document)]
+def _containers(document: Any) -> Iterator[tuple[Any, int, str]]:
+    """Every object and array of the document, each with its parent's position in this order
+    (-1 for none) and its key there; without recursion (the document may be deep)."""
+    stack: list[tuple[Any, int, str]] = [(document, -1, "")]
+    position = 0
     while stack:
-        path, value = stack.pop()
-        if len(path) > MAX_DEPTH:
-            raise MalformedJson(
-                tr("the request body is nested more than {depth} levels deep", depth=MAX_DEPTH)
-            )
-        yield path, value
+        value, parent, key = stack.pop()
+        yield value, parent, key
         if isinstance(value, dict):
-            stack.extend(([*path, str(k)], v) for k, v in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend(([*path, str(i)], v) for i, v in reversed(list(enumerate(value))))
+            items: Iterable[tuple[str, Any]] = value.items()
+        else:
+            items = ((str(index), item) for index, item in enumerate(value))
+        stack.extend((item, position, name) for name, item in items if isinstance(item, dict | list))
+        position += 1
 
 
 def check_json(body: bytes) -> None:
-    """400 for a body that is not JSON or is nested too deeply; 422 for repeated keys."""
+    """400 for a body that is not JSON or is nested more than MAX_DEPTH deep; 422 naming the
+    path of each key given twice in one object."""
+    repeated: dict[int, list[str]] = {}  # id() of an object -> its keys given more than once
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(items)
+        if len(found) != len(items):
+            seen: set[str] = set()
+            twice = repeated.setdefault(id(found), [])
+            for key, _ in items:
+                if key in seen and key not in twice:
+                    twice.append(key)
+                seen.add(key)
+        return found
+
+    too_deep = MalformedJson(tr("the request body is nested more than {depth} levels deep", depth=MAX_DEPTH))
     try:
-        document = json.loads(body, object_pairs_hook=_pairs)
+        document = json.loads(body, object_pairs_hook=pairs)
     except RecursionError:
-        raise MalformedJson(
-            tr("the request body is nested more than {depth} levels deep", depth=MAX_DEPTH)
-        ) from None
+        raise too_deep from None
     except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
         raise MalformedJson(tr("the request body is not valid JSON")) from None
+    if _depth(body) > MAX_DEPTH:
+        raise too_deep
+    if not repeated:
+        return
+    # Where each container sits (its parent and key), to name the path of a repeated key.
+    places: list[tuple[int, str]] = []
     errors: list[FieldError] = []
-    for path, value in _walk(document):
-        if isinstance(value, _Object):
-            errors.extend(
+    for value, parent, key in _containers(document):
+        places.append((parent, key))
+        for name in repeated.get(id(value), ()):
+            errors.append(
                 FieldError(
-                    field=".".join([*path, key]),
-                    message=tr("the key {key} is given more than once", key=key),
+                    field=".".join([*_path(places, len(places) - 1), name]),
+                    message=tr("the key {key} is given more than once", key=name),
                     location="body",
                 )
-                for key in value.repeated
             )
     if errors:
         raise InvalidInput(
@@ -106,6 +108,27 @@ def check_json(body: bytes) -> None:
             ),
             errors=errors,
         )
+
+
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _depth(body: bytes) -> int:
+    """How deeply the containers of a valid JSON document nest (the document itself is 1), read
+    off its brackets outside strings: no walk of the parsed values, so a long array costs little."""
+    brackets = _STRINGS.sub(b"", body).translate(None, delete=_NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _path(places: list[tuple[int, str]], position: int) -> list[str]:
+    """The keys from the document down to the container at `position`."""
+    path: list[str] = []
+    while position > 0:
+        position, key = places[position]
+        path.append(key)
+    return path[::-1]
 
 
 def _media_type(header: str | None) -> str | None:

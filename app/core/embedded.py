@@ -162,6 +162,7 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Initialise the data directory if needed, start the server, create the database."""
         self.root.mkdir(parents=True, exist_ok=True)
+        _keep_private(self.root)
         install = binaries()
         if os.geteuid() == 0:
             self._user = self._system_user()
@@ -200,7 +201,10 @@ class EmbeddedPostgres:
     def relaunch(self) -> None:
         """Start the postmaster (again, after a stop: same port and options) as our child, and
         wait until it accepts connections. Not `pg_ctl start`, whose daemon would outlive us."""
-        logfile = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - the child keeps it
+        # The log quotes rows (a refused row's values, say): for our eyes only, like the folder.
+        path = self.root / "postgres.log"
+        logfile = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+        path.chmod(0o600)  # one made by an older version was readable by others
         uid, gid, groups = self._identity()
         try:
             self.process = subprocess.Popen(
@@ -490,6 +494,15 @@ def _open_tree_for_reading(root: Path) -> None:
                     | stat.S_IROTH
                     | (stat.S_IXOTH if path.stat().st_mode & stat.S_IXUSR else 0)
                 )
+
+
+def _keep_private(root: Path) -> None:
+    """No one else may read or write the data folder (the password file, the log, the copy of
+    the binaries live there); the search bit others may need to reach pgdata is kept."""
+    mode = stat.S_IMODE(root.stat().st_mode)
+    if mode & 0o066:
+        log.info("removing read and write permissions of group and others from %s", root)
+        root.chmod(mode & ~0o066)
 
 
 def _grant_search_on_ancestors(path: Path) -> None:

@@ -107,8 +107,11 @@ def validation_text(
     template = locale_vi.VALIDATION.get(error_type)
     if template is None:
         return english
+    values = {k: _plain(v) for k, v in (context or {}).items()}
+    if isinstance(values.get("expected"), str):  # Pydantic's list of values: "'a', 'b' or 'c'"
+        values["expected"] = values["expected"].replace("' or '", "' hoặc '")
     try:
-        return template.format_map({k: _plain(v) for k, v in (context or {}).items()})
+        return template.format_map(values)
     except (KeyError, IndexError, ValueError):
         return english
 

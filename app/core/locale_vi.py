@@ -187,6 +187,9 @@ MESSAGES: dict[str, str] = {
     "the API key is malformed": "khóa API sai định dạng",
     "the API key is unknown or revoked": "khóa API không hợp lệ hoặc đã bị thu hồi",
     "the account that created this key is disabled": "tài khoản đã tạo khóa này đã bị khóa",
+    "the password of {name}, who created this key, was reset; the key works again once {name} has changed it": "mật khẩu của {name}, người đã tạo khóa này, đã được đặt lại; khóa sẽ dùng lại được khi {name} đã đổi mật khẩu",
+    "an API key cannot create keys: a staff administrator signed in with a password creates them, or `python -m app keys create` on the command line": "khóa API không được tạo khóa: khóa do quản trị viên đăng nhập bằng mật khẩu tạo ra, hoặc bằng `python -m app keys create` trên dòng lệnh",
+    "too many passwords are being checked at this moment; retry in {seconds} seconds": "đang có quá nhiều mật khẩu cần kiểm tra cùng lúc; hãy thử lại sau {seconds} giây",
     "send one credential: a bearer token or an API key, not both": "chỉ gửi một thông tin xác thực: token đăng nhập hoặc khóa API, không gửi cả hai",
     "the Authorization header must be 'Bearer <token>'": "header Authorization phải có dạng 'Bearer <token>'",
     "the metrics need the metrics bearer token from this address": "từ địa chỉ này, muốn đọc số liệu vận hành cần token của /metrics",
@@ -215,4 +218,12 @@ MESSAGES: dict[str, str] = {
     "the change would leave the record invalid": "thay đổi này sẽ làm bản ghi không hợp lệ",
     "{resource} {id} is still referred to by {listed}": "{resource} {id} vẫn đang được tham chiếu bởi {listed}",
     "the record refers to records that do not exist: {fields}": "bản ghi tham chiếu tới các bản ghi không tồn tại: {fields}",
+    "If-Match: * does not say which version of {resource} {id} you read; send its ETag (now {etag})": "If-Match: * không cho biết bạn đã đọc phiên bản nào của {resource} {id}; hãy gửi ETag của nó (hiện là {etag})",
+    # The resources' words for their records
+    "administrative unit": "đơn vị hành chính",
+    "village": "làng nghề",
+    "co-operative": "hợp tác xã",
+    "village figure": "số liệu làng nghề",
+    "programme": "đề án",
+    "trade fair": "hội chợ",
 }

@@ -98,6 +98,26 @@ class Settings(BaseSettings):
             "loop; more wait their turn, and other requests are answered meanwhile."
         ),
     )
+    password_wait_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description=(
+            "How long a request that checks or sets a password waits for its turn (at most twice "
+            "PASSWORD_HASH_CONCURRENCY are admitted at once per process, and those waiting hold no "
+            "database connection); past it, a 503 with Retry-After."
+        ),
+    )
+    sign_in_known_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description=(
+            "A username that signed in successfully from a client address within this many days "
+            "is not held back there by the account-wide and address-wide limits (only by its "
+            "pair limit). 0 turns the exemption off."
+        ),
+    )
     temporary_password_ttl_hours: int = Field(
         default=72,
         ge=1,
@@ -105,13 +125,13 @@ class Settings(BaseSettings):
         description="How long a password set by an administrator's reset opens the account.",
     )
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
+        default="",
         description=(
             "Comma-separated addresses (or networks) of the reverse proxies whose X-Forwarded-For "
             "and X-Forwarded-Proto are believed; the client address of sign-in throttling and of "
-            "the audit trail comes from them. Only the local host by default; '*' believes any "
-            "sender and lets clients choose their own address: never use it when the service is "
-            "reachable other than through the proxy."
+            "the audit trail comes from them. None by default (the headers are ignored): set it to "
+            "your reverse proxy's address. '*' believes any sender and lets clients choose their "
+            "own address: never use it when the service is reachable other than through the proxy."
         ),
     )
 

@@ -5,7 +5,8 @@ or `X-API-Key: <key>` (machines). No credential: 401 with WWW-Authenticate. A cr
 malformed, wrong, expired, revoked or of a disabled account: 401. A role too low: 403.
 
 An API key acts with the lower of its own role and its creator's current role, and is refused
-once its creator is disabled; a key made on the command line has no creator and its own role.
+once its creator is disabled (401), or while its creator's password was reset and not yet changed
+(403); a key made on the command line has no creator and its own role.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ async def _from_key(session: AsyncSession, key: str) -> Principal:
                 ApiKey.creator_id,
                 StaffAccount.role.label("creator_role"),
                 StaffAccount.is_active.label("creator_active"),
+                StaffAccount.username.label("creator_name"),
+                StaffAccount.must_change_password.label("creator_must_change"),
             )
             .outerjoin(StaffAccount, StaffAccount.id == ApiKey.creator_id)
             .where(ApiKey.prefix == key[:PREFIX_LENGTH], ApiKey.revoked_at.is_(None))
@@ -122,6 +125,15 @@ async def _from_key(session: AsyncSession, key: str) -> Principal:
         raise Unauthenticated(tr("the API key is unknown or revoked"))
     if row.creator_id is not None and not row.creator_active:
         raise Unauthenticated(tr("the account that created this key is disabled"))
+    if row.creator_id is not None and row.creator_must_change:
+        # Whoever reset that password may suspect the account: its keys wait for its owner.
+        raise Forbidden(
+            tr(
+                "the password of {name}, who created this key, was reset; the key works again "
+                "once {name} has changed it",
+                name=row.creator_name,
+            )
+        )
     role = row.role if row.creator_id is None else lower_role(row.role, row.creator_role)
     # Last use, to the minute: one small write at most per key and minute.
     await session.execute(

@@ -58,7 +58,7 @@ class Resource(Generic[M]):
     """Everything the generic service and router need to know about one kind of record."""
 
     path: str
-    singular: str
+    singular: str  # the word for one record, written tr("...") so that problems can say it in Vietnamese
     plural: str
     model: type[M]
     create: type[BaseModel]

@@ -22,7 +22,7 @@ from app.core.errors import (
 )
 from app.core.i18n import tr, validation_message
 from app.kit.audit import Actor, AuditAction, diff, record_event
-from app.kit.etags import Expected, Malformed, etag
+from app.kit.etags import Expected, Listed, Malformed, Star, etag
 from app.kit.registry import Registry
 from app.kit.resource import M, Resource, table_of
 from app.models import Record
@@ -86,6 +86,26 @@ def check_version(res: Resource[Any], record: Record, expected: Expected, *, bod
             errors=[FieldError(field="If-Match", message=needed, location="header")],
             extra={"current_version": record.version},
         )
+    if isinstance(expected, Star):
+        raise PreconditionRequired(
+            tr(
+                "If-Match: * does not say which version of {resource} {id} you read; "
+                "send its ETag (now {etag})",
+                resource=res.singular,
+                id=record.id,
+                etag=current,
+            ),
+            errors=[
+                FieldError(
+                    field="If-Match",
+                    message=tr("an entity tag in quotes, like {etag}", etag=current),
+                    location="header",
+                )
+            ],
+            extra={"current_version": record.version},
+        )
+    if isinstance(expected, Listed) and record.version in expected.versions:
+        return
     if isinstance(expected, Malformed):
         raise PreconditionRequired(
             tr(
@@ -103,7 +123,7 @@ def check_version(res: Resource[Any], record: Record, expected: Expected, *, bod
             ],
             extra={"current_version": record.version},
         )
-    if expected != record.version:
+    if isinstance(expected, Listed) or expected != record.version:
         raise PreconditionFailed(
             tr(
                 "{resource} {id} is at version {version} (ETag {etag}), not {expected}: someone changed "
@@ -112,7 +132,7 @@ def check_version(res: Resource[Any], record: Record, expected: Expected, *, bod
                 id=record.id,
                 version=record.version,
                 etag=current,
-                expected=expected,
+                expected=expected.header if isinstance(expected, Listed) else expected,
             ),
             extra={"current_version": record.version},
             headers={"ETag": current},

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, any_, exists
 from sqlalchemy.orm import selectinload
 
+from app.core.i18n import tr
 from app.kit.resource import Child, Resource
 from app.models import (
     ExtensionActivity,
@@ -36,7 +37,7 @@ def _benefiting(column: Any) -> Any:
 
 PROGRAMMES: Resource[Programme] = Resource(
     path="programmes",
-    singular="programme",
+    singular=tr("programme"),
     plural="programmes",
     model=Programme,
     create=ProgrammeCreate,

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, extract, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.core.i18n import tr
 from app.kit.resource import Child, Resource, Summary
 from app.models import FairKind, Programme, TradeFair, TradeFairParticipant
 from app.trade_fairs.schemas import TradeFairCreate, TradeFairQuery, TradeFairRead, TradeFairUpdate
@@ -36,7 +37,7 @@ def _to_year(year: Any) -> ColumnElement[bool]:
 
 TRADE_FAIRS: Resource[TradeFair] = Resource(
     path="trade-fairs",
-    singular="trade fair",
+    singular=tr("trade fair"),
     plural="trade fairs",
     model=TradeFair,
     create=TradeFairCreate,

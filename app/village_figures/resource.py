@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 
+from app.core.i18n import tr
 from app.kit.resource import Resource, Summary
 from app.models import FigureQualifier, Village, VillageFigure
 from app.village_figures.schemas import (
@@ -23,7 +24,7 @@ def _join_village(stmt: Select[Any]) -> Select[Any]:
 
 VILLAGE_FIGURES: Resource[VillageFigure] = Resource(
     path="village-figures",
-    singular="village figure",
+    singular=tr("village figure"),
     plural="village figures",
     model=VillageFigure,
     create=VillageFigureCreate,

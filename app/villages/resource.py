@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import joinedload
 
+from app.core.i18n import tr
 from app.kit.resource import Resource, Summary
 from app.models import AdminUnit, CraftGroup, Village, VillageStatus
 from app.villages.schemas import VillageCreate, VillageQuery, VillageRead, VillageUpdate
 
 VILLAGES: Resource[Village] = Resource(
     path="villages",
-    singular="village",
+    singular=tr("village"),
     plural="villages",
     model=Village,
     create=VillageCreate,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role, SecurityEvent
-from tests.auth.helpers import PASSWORD, account, client_of, key_for, sign_in, token_for
+from tests.auth.helpers import PASSWORD, account, admin_bearer, client_of, key_for, sign_in, token_for
 from tests.factories import API, assert_problem
 
 JSON = dict[str, Any]
@@ -34,6 +34,7 @@ def actions(page: JSON) -> list[str]:
 async def test_every_kind_of_event_is_recorded_with_who_whom_and_where(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
+    admin_headers = await admin_bearer(db)  # an administrator's token, to make a key with
     headers = {"X-Request-ID": "req-sec-1"}
     created = await client.post(
         f"{API}/admin/accounts",
@@ -45,7 +46,8 @@ async def test_every_kind_of_event_is_recorded_with_who_whom_and_where(
     await client.patch(f"{API}/admin/accounts/lan.nguyen", json={"is_active": False})
     await client.patch(f"{API}/admin/accounts/lan.nguyen", json={"is_active": True})
     reset = (await client.post(f"{API}/admin/accounts/lan.nguyen/password-reset")).json()
-    key = (await client.post(f"{API}/admin/keys", json={"name": "cổng", "role": "editor"})).json()
+    async with client_of(client, admin_headers) as admin:  # keys are made with a password
+        key = (await admin.post(f"{API}/admin/keys", json={"name": "cổng", "role": "editor"})).json()
     await client.delete(f"{API}/admin/keys/{key['id']}")
     async with client_of(client, {}, addr="10.20.0.1") as http:
         await sign_in(http, "lan.nguyen", "a wrong password!")
@@ -70,6 +72,7 @@ async def test_every_kind_of_event_is_recorded_with_who_whom_and_where(
         "account_disabled",
         "role_changed",
         "account_created",
+        "account_created",  # the administrator who makes the key (tests/auth/helpers.py)
         "key_created",  # the suite's own key (tests/conftest.py), made as the command line does
     ]
     by_action: dict[str, JSON] = {}

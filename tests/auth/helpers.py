@@ -38,6 +38,13 @@ async def token_for(db: AsyncSession, who: StaffAccount, ttl: timedelta = timede
     return token
 
 
+async def admin_bearer(db: AsyncSession, username: str = "quan.tri") -> dict[str, str]:
+    """The headers of a new administrator's bearer token: API keys are made with one (an API key
+    cannot create keys)."""
+    who = await account(db, username, Role.admin)
+    return {"Authorization": f"Bearer {await token_for(db, who)}"}
+
+
 async def key_for(db: AsyncSession, role: Role, name: str | None = None) -> tuple[int, str]:
     made, secret = await service.create_key(db, name or f"key {role.value}", role, "test")
     await db.commit()

@@ -8,19 +8,20 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ApiKey
-from tests.auth.helpers import assert_unauthenticated, client_of
+from tests.auth.helpers import admin_bearer, assert_unauthenticated, client_of
 from tests.factories import API, assert_problem
 
 
 async def test_api_key_shown_once_stored_hashed_and_revocable(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    created = await client.post(f"{API}/admin/keys", json={"name": "cổng dữ liệu", "role": "editor"})
+    async with client_of(client, await admin_bearer(db)) as admin:
+        created = await admin.post(f"{API}/admin/keys", json={"name": "cổng dữ liệu", "role": "editor"})
     assert created.status_code == 201, created.text
     body = created.json()
     secret = body["key"]
     assert secret.startswith("cvk_") and len(secret) >= 40 and body["prefix"] == secret[:12]
-    assert body["created_by"] == "test suite" and body["created_at"] and body["last_used_at"] is None
+    assert body["created_by"] == "quan.tri" and body["created_at"] and body["last_used_at"] is None
     listed = await client.get(f"{API}/admin/keys")
     assert secret not in listed.text and all("key" not in k for k in listed.json())
     row = await db.get(ApiKey, body["id"])

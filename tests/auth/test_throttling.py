@@ -4,6 +4,7 @@ pair, per username and per address, a slot reserved before each check."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import Iterator
 
@@ -154,3 +155,108 @@ async def test_a_success_sweeps_rows_of_windows_long_past(
         assert (await sign_in(http, "lan.nguyen")).status_code == 200
     kept = await db.scalars(text("SELECT key FROM sign_in_attempt WHERE key LIKE 'account:%' ORDER BY key"))
     assert list(kept) == ["account:lan.nguyen", "account:moi.day"]
+
+
+# -- known colleagues: a pair that signed in before is held back by its own pair limit only ------
+
+
+async def test_a_known_pair_is_not_locked_out_by_guesses_spread_over_addresses(
+    client: httpx.AsyncClient, db: AsyncSession, limits: dict[str, int]
+) -> None:
+    limits.update(sign_in_pair_limit=2, sign_in_account_limit=6)
+    await account(db, "lan.nguyen")
+    async with client_of(client, {}, addr="10.0.8.1") as desk:
+        assert (await sign_in(desk, "lan.nguyen")).status_code == 200  # her desk, last week
+    for n in range(3):  # guesses from three other addresses fill the account's limit
+        async with client_of(client, {}, addr=f"10.0.8.{n + 2}") as http:
+            for _ in range(2):
+                assert_unauthenticated(await sign_in(http, "lan.nguyen", WRONG))
+    async with client_of(client, {}, addr="10.0.8.9") as stranger:
+        assert_problem(await sign_in(stranger, "lan.nguyen"), 429)  # a new address: held back
+    async with client_of(client, {}, addr="10.0.8.1") as desk:
+        assert (await sign_in(desk, "lan.nguyen")).status_code == 200  # her own: not
+        # Still limited as a pair: two wrong passwords there, and the pair is locked.
+        for _ in range(2):
+            assert_unauthenticated(await sign_in(desk, "lan.nguyen", WRONG))
+        assert_problem(await sign_in(desk, "lan.nguyen"), 429)
+
+
+async def test_a_known_pair_is_not_locked_out_by_guesses_from_its_office_address(
+    client: httpx.AsyncClient, db: AsyncSession, limits: dict[str, int]
+) -> None:
+    limits.update(sign_in_address_limit=3)
+    await account(db, "lan.nguyen")
+    await account(db, "minh.tran")
+    async with client_of(client, {}, addr="10.0.9.1") as office:
+        assert (await sign_in(office, "lan.nguyen")).status_code == 200
+        for n in range(3):  # someone in the office tries random usernames
+            assert_unauthenticated(await sign_in(office, f"khach.{n}", WRONG))
+        assert_problem(await sign_in(office, "khach.9", WRONG), 429)
+        assert (await sign_in(office, "lan.nguyen")).status_code == 200  # a known colleague
+        # A colleague who never signed in from here waits for the window, as a stranger would.
+        assert_problem(await sign_in(office, "minh.tran"), 429)
+
+
+async def test_a_sign_in_older_than_the_known_days_does_not_count(
+    client: httpx.AsyncClient, db: AsyncSession, limits: dict[str, int]
+) -> None:
+    limits.update(sign_in_address_limit=1, sign_in_known_days=30)
+    await account(db, "lan.nguyen")
+    for addr, days in (("10.0.10.1", 31), ("10.0.10.2", 29)):
+        await db.execute(
+            text(
+                "INSERT INTO security_event (at, action, actor_kind, target_kind, target_name, client_addr)"
+                " VALUES (now() - make_interval(days => :days), 'sign_in', 'account', 'account',"
+                " 'lan.nguyen', :addr)"
+            ),
+            {"days": days, "addr": addr},
+        )
+    await db.commit()
+    answers = []
+    for addr in ("10.0.10.1", "10.0.10.2"):
+        async with client_of(client, {}, addr=addr) as http:
+            assert_unauthenticated(await sign_in(http, "khach.0", WRONG))  # fills the address limit
+            answers.append((await sign_in(http, "lan.nguyen")).status_code)
+    assert answers == [429, 200]
+
+
+# -- the table stays bounded and its keys short ------------------------------------------------
+
+
+async def test_failures_and_refusals_sweep_rows_of_windows_long_past(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    old = (
+        "INSERT INTO sign_in_attempt (key, attempts, window_start) VALUES (:key, 3, now() - interval '1 day')"
+    )
+
+    async def left(key: str) -> int:
+        found = await db.scalar(text("SELECT count(*) FROM sign_in_attempt WHERE key = :key"), {"key": key})
+        return int(found or 0)
+
+    await db.execute(text(old), {"key": "account:da.lau.1"})
+    await db.commit()
+    async with client_of(client, {}, addr="10.0.11.1") as http:
+        for _ in range(5):
+            assert_unauthenticated(await sign_in(http, "khach.lo", WRONG))
+        assert await left("account:da.lau.1") == 0  # a wrong password swept it
+        await db.execute(text(old), {"key": "account:da.lau.2"})
+        await db.commit()
+        assert_problem(await sign_in(http, "khach.lo", WRONG), 429)
+    assert await left("account:da.lau.2") == 0  # and so did a refusal
+
+
+async def test_a_long_forwarded_address_makes_short_keys(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """A trusted proxy may pass on whatever X-Forwarded-For a client sent: 4000 characters made
+    a key too long for the table's index (a 503, "the database is unavailable")."""
+    long_address = secrets.token_urlsafe(3000)  # 4000 characters that do not compress
+    await account(db, "lan.nguyen")
+    async with client_of(client, {}, addr=long_address) as http:
+        for _ in range(5):
+            assert_unauthenticated(await sign_in(http, "lan.nguyen", WRONG))
+        assert_problem(await sign_in(http, "lan.nguyen", WRONG), 429)
+        assert_problem(await sign_in(http, "lan.nguyen"), 429)  # the same pair, counted as one
+    keys = throttle.Keys.of("lan.nguyen", long_address)
+    assert max(len(keys.pair), len(keys.account), len(keys.address)) < 120
+    assert throttle.Keys.of("lan.nguyen", long_address + "x") != keys  # still one key per address
+    assert throttle.Keys.of("lan.nguyen", "2001:db8::1").address == "address:2001:db8::1"

@@ -66,6 +66,18 @@ async def test_deeply_nested_json_is_malformed_json(client: httpx.AsyncClient) -
         assert "nested" in refused["detail"]
 
 
+async def test_the_depth_limit_counts_containers_not_brackets_in_strings(client: httpx.AsyncClient) -> None:
+    """The document is level 1; level 32 passes the check (and meets validation: 422), level 33
+    does not (400). Brackets inside strings are text, not nesting."""
+    headers = {"Content-Type": "application/json"}
+    at_the_limit = b'{"name": ' + b"[" * 31 + b"]" * 31 + b"}"
+    assert assert_problem(await client.post(VILLAGES, content=at_the_limit, headers=headers), 422)
+    past_it = b'{"name": ' + b"[" * 32 + b"]" * 32 + b"}"
+    assert assert_problem(await client.post(VILLAGES, content=past_it, headers=headers), 400)
+    text = b'{"name": "' + b"[" * 100 + b'", "notes": "{{{{\\"[[["}'
+    assert assert_problem(await client.post(VILLAGES, content=text, headers=headers), 422)
+
+
 async def test_malformed_json_and_bytes_that_are_not_utf8(client: httpx.AsyncClient) -> None:
     for body in (b'{"name": ', b"\xff\xfe{}", b"{'name': 1}"):
         response = await client.post(VILLAGES, content=body, headers={"Content-Type": "application/json"})

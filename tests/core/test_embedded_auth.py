@@ -132,6 +132,18 @@ def test_password_file_is_private(folder: Path) -> None:
         assert not list(folder.glob(".pwfile-*"))
 
 
+def test_the_data_folder_and_the_log_are_private(folder: Path) -> None:
+    """The log quotes rows (a refused row's values); another user can neither read it nor list
+    the folder, whatever mode the folder had (an older version left it readable)."""
+    folder.chmod(0o755)
+    with EmbeddedPostgres(folder, database="postgres", throwaway=True) as server:
+        assert server.port is not None
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o066 == 0
+        assert stat.S_IMODE((folder / "postgres.log").stat().st_mode) == 0o600
+        assert as_other_user("ls", str(folder)).returncode != 0
+        assert as_other_user("cat", str(folder / "postgres.log")).returncode != 0
+
+
 def test_password_survives_a_restart(folder: Path) -> None:
     with EmbeddedPostgres(folder, database="postgres", throwaway=True) as server:
         first = password_of(server)

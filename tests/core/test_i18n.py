@@ -91,7 +91,11 @@ def test_a_text_is_english_until_said_in_vietnamese() -> None:
     message = tr("{resource} {id} does not exist", resource="village", id=7)
     assert message == "village 7 does not exist"
     assert say(message, "en") == "village 7 does not exist"
-    assert say(message, "vi") == "village 7 không tồn tại"
+    assert say(message, "vi") == "village 7 không tồn tại"  # a plain str value stays as it is
+    assert (
+        say(tr("{resource} {id} does not exist", resource=tr("village"), id=7), "vi")
+        == "làng nghề 7 không tồn tại"
+    )
     nested = tr("group_by: {message}", message=tr("a dimension is repeated"))
     assert say(nested, "vi").endswith("một chiều bị lặp lại")
     assert say("plain text", "vi") == "plain text"
@@ -114,7 +118,7 @@ async def test_problems_answer_in_vietnamese_when_asked(client: httpx.AsyncClien
     assert answer.headers["content-language"] == "vi"
     body = answer.json()
     assert body["title"] == "Không tìm thấy"
-    assert body["detail"] == say(tr("{resource} {id} does not exist", resource="village", id=999999999), "vi")
+    assert body["detail"] == "làng nghề 999999999 không tồn tại"
     assert body["type"] == english.json()["type"]  # the kind of problem is language-neutral
 
 
@@ -127,6 +131,9 @@ async def test_validation_errors_in_vietnamese(client: httpx.AsyncClient) -> Non
     messages = {e["field"]: e["message"] for e in body["errors"]}
     assert messages["name"] == locale_vi.VALIDATION["string_type"]
     assert locale_vi.VALIDATION["missing"] in messages.values()
+    wrong_group = await client.post("/api/v1/villages", json={"craft_group": "x"}, headers=VI)
+    choice = {e["field"]: e["message"] for e in wrong_group.json()["errors"]}["craft_group"]
+    assert "' hoặc '" in choice and " or " not in choice, choice
 
 
 async def test_our_own_validator_messages_in_vietnamese(client: httpx.AsyncClient) -> None:

@@ -22,8 +22,9 @@ async def test_an_unquoted_if_match_is_428_showing_the_current_etag(
     client: httpx.AsyncClient, strict: httpx.AsyncClient
 ) -> None:
     url = await village_at_version_two(client)
-    for header in ("2", "1", 'W/"2"', "abc"):
-        response = await strict.patch(url, json={"households_total": 41}, headers={"If-Match": header})
+    superscript_two = '"²"'.encode("latin-1")  # str.isdigit() would take it for a digit
+    for header in (b"2", b"1", b"abc", superscript_two, b'"2', b'"2", 3'):
+        response = await strict.patch(url, json={"households_total": 41}, headers=[(b"If-Match", header)])
         refused = assert_problem(response, 428)
         assert refused["type"] == PROBLEM + "precondition-required"
         assert refused["current_version"] == 2
@@ -59,3 +60,42 @@ async def test_a_stale_if_match_is_412_naming_the_current_etag(
     assert 'ETag "2"' in refused["detail"] and "not 1" in refused["detail"], refused["detail"]
     by_body = assert_problem(await strict.patch(url, json={"households_total": 41, "version": 1}), 412)
     assert by_body["current_version"] == 2 and 'ETag "2"' in by_body["detail"]
+
+
+async def test_if_match_lists_and_weak_tags_compare_strongly(
+    client: httpx.AsyncClient, strict: httpx.AsyncClient
+) -> None:
+    """RFC 9110 §13.1.1: a list matches when one of its tags is current; a weak tag never does."""
+    url = await village_at_version_two(client)
+    weak = assert_problem(
+        await strict.patch(url, json={"households_total": 41}, headers={"If-Match": 'W/"2"'}), 412
+    )
+    assert weak["current_version"] == 2 and 'ETag "2"' in weak["detail"]
+    stale = assert_problem(
+        await strict.patch(url, json={"households_total": 41}, headers={"If-Match": '"1", W/"2"'}), 412
+    )
+    assert '"1", W/"2"' in stale["detail"]
+    assert (await strict.get(url)).json()["households_total"] == 40  # nothing changed
+    listed = await strict.patch(url, json={"households_total": 41}, headers={"If-Match": '"1", "2"'})
+    assert listed.status_code == 200 and listed.headers["etag"] == '"3"', listed.text
+    disagree = await strict.patch(
+        url, json={"households_total": 42, "version": 1}, headers={"If-Match": '"3", "4"'}
+    )
+    assert_problem(disagree, 422)
+
+
+async def test_if_match_star_says_no_version_and_is_428(
+    client: httpx.AsyncClient, strict: httpx.AsyncClient
+) -> None:
+    url = await village_at_version_two(client)
+    for response in (
+        await strict.patch(url, json={"households_total": 41}, headers={"If-Match": "*"}),
+        await strict.delete(url, headers={"If-Match": "*"}),
+    ):
+        refused = assert_problem(response, 428)
+        assert (
+            refused["current_version"] == 2
+            and "If-Match: *" in refused["detail"]
+            and '(now "2")' in refused["detail"]
+        )
+    assert (await strict.get(url)).status_code == 200
