@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 
 from app.audit.router import audit_router
 from app.auth.router import router as auth_router
+from app.changes.router import changes_router
 from app.core.bodies import BodyRoute
 from app.core.db import make_engine, make_sessionmaker
 from app.core.handlers import install_error_handlers
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     )
     app.state.registry = registry
     app.state.public_url = settings.public_url  # links name it, never the request's Host
+    app.state.changes_retention_days = settings.changes_retention_days
     app.state.metrics_access = MetricsAccess.from_settings(settings)
     app.state.stats_memory = Memory()
     app.state.stats_gate = Gate(
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     _mount(app, stats_router)
     _mount(app, auth_router)
     _mount(app, audit_router(registry))
+    _mount(app, changes_router(registry))
     _mount(app, docs_router(app.title, app.openapi_url or "/openapi.json"))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
