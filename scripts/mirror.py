@@ -167,7 +167,7 @@ def main() -> None:
                 db.execute("DELETE FROM state WHERE key = 'cursor'")
             continue
         (total,) = db.execute("SELECT count(*) FROM record").fetchone()
-        print(f"applied {applied} changes; up to date with {total} records")
+        print(f"applied {applied} change{'' if applied == 1 else 's'}; up to date with {total} records")
         if args.once:
             return
         time.sleep(args.interval)
