@@ -5,10 +5,10 @@ query model, built from the registry, from the endpoint signature.
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import feed
@@ -38,12 +38,6 @@ class ChangeBase(BaseModel):
     )
     at: datetime = Field(description="When the writing transaction began.")
     request_id: str | None = Field(description="The X-Request-ID of the request that made the change.")
-    record: dict[str, JsonValue] | None = Field(
-        description=(
-            "The record as it stands when the page is read, exactly as GET /api/v1/{resource}/{id} "
-            "renders it; null when it no longer exists (deleted by this change or a later one)."
-        )
-    )
 
 
 class ChangesHead(BaseModel):
@@ -87,8 +81,22 @@ def changes_router(registry: Registry) -> APIRouter:
             Field(default=None, description="Only changes of these resources (repeated or comma-separated)."),
         ),
     )
+    # One of the resources' Read schemas (the one `resource` names), or null.
+    records: Any = Union[tuple(res.read for res in registry)]  # noqa: UP007 - built at run time
     Change = create_model(
-        "Change", __base__=ChangeBase, resource=(paths, Field(description="The resource's path."))
+        "Change",
+        __base__=ChangeBase,
+        resource=(paths, Field(description="The resource's path.")),
+        record=(
+            records | None,
+            Field(
+                description=(
+                    "The record as it stands when the page is read, exactly as "
+                    "GET /api/v1/{resource}/{id} renders it (the Read schema of `resource`); null "
+                    "when it no longer exists (deleted by this change or a later one)."
+                )
+            ),
+        ),
     )
     Page = create_model(
         "ChangesPage",
