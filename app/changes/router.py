@@ -100,7 +100,7 @@ def changes_router(registry: Registry) -> APIRouter:
     )
     Page = create_model(
         "ChangesPage",
-        items=(list[Change], Field(description="The changes after `after`, oldest first.")),
+        items=(list[Change], Field(description="The changes after `after`, by writing transaction, then as written.")),
         next=(
             str,
             Field(
