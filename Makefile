@@ -38,9 +38,9 @@ test-browser: $(STAMP)
 	REQUIRE_BROWSER=1 $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check app tests migrations
-	$(PY) -m ruff format --check app tests
-	$(PY) -m mypy app tests
+	$(PY) -m ruff check app tests migrations scripts
+	$(PY) -m ruff format --check app tests scripts
+	$(PY) -m mypy app tests scripts
 	$(VENV)/bin/lint-imports --no-cache
 
 fmt: $(STAMP)

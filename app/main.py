@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from app.audit.router import audit_router
 from app.auth.passwords import Turns
 from app.auth.router import router as auth_router
+from app.changes.router import changes_router
 from app.core.bodies import BodyRoute
 from app.core.db import make_engine, make_sessionmaker
 from app.core.handlers import install_error_handlers
@@ -54,7 +55,8 @@ trade-promotion programmes, and trade fairs.
   strings: one type per field keeps every generated client simple.
 * Dates are `YYYY-MM-DD` from 1900-01-01 to 2100-12-31 (years 1000 onwards for the year a
   village's craft began).
-* Reads are public. A write takes one credential: `Authorization: Bearer <token>` (staff) or
+* Reads are public, except the changes feed (`/api/v1/changes`), which takes a credential of
+  any role. A write takes one credential: `Authorization: Bearer <token>` (staff) or
   `X-API-Key: <key>` (machines), never both.
 * Text is stored in Unicode NFC; search ignores tone marks and case, and `đ` matches `d`.
 * Every error is `application/problem+json` (RFC 9457); with `Accept-Language: vi` its title,
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     )
     app.state.registry = registry
     app.state.public_url = settings.public_url  # links name it, never the request's Host
+    app.state.changes_retention_days = settings.changes_retention_days
     app.state.metrics_access = MetricsAccess.from_settings(settings)
     app.state.stats_memory = Memory()
     app.state.stats_gate = Gate(
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     _mount(app, stats_router)
     _mount(app, auth_router)
     _mount(app, audit_router(registry))
+    _mount(app, changes_router(registry))
     _mount(app, docs_router(app.title, app.openapi_url or "/openapi.json"))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

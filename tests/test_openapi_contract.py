@@ -228,7 +228,9 @@ def _response(method: str, path: str, status: str) -> dict[str, Any]:
 @pytest.mark.parametrize("path", PATHS)
 def test_headers_of_the_resource_operations_are_documented(path: str) -> None:
     item = f"{API}/{path}/{{record_id}}"
-    assert set(_response("GET", f"{API}/{path}", "200")["headers"]) == {"Link"}
+    assert set(_response("GET", f"{API}/{path}", "200")["headers"]) == {"Link", "ETag"}
+    assert "ETag" in _response("GET", f"{API}/{path}", "304")["headers"]
+    assert "If-None-Match" in [p["name"] for p in DOC["paths"][f"{API}/{path}"]["get"]["parameters"]]
     assert {"Location", "ETag"} <= set(_response("POST", f"{API}/{path}", "201")["headers"])
     assert set(_response("GET", item, "200")["headers"]) == {"ETag"}
     assert "ETag" in _response("GET", item, "304")["headers"]
@@ -349,9 +351,9 @@ def test_every_operation_says_which_credentials_it_takes() -> None:
     schemes = set(DOC["components"]["securitySchemes"])
     for method, path, operation in OPERATIONS:
         security = operation["security"]
-        staff_only = path.startswith((f"{API}/admin/", f"{API}/audit", f"{API}/auth/me")) or path.endswith(
-            "/history"
-        )
+        staff_only = path.startswith(
+            (f"{API}/admin/", f"{API}/audit", f"{API}/auth/me", f"{API}/changes")
+        ) or path.endswith("/history")
         if method == "GET" and not staff_only:
             assert security == [], (method, path)
             continue

@@ -2,7 +2,6 @@
 and the security events (sign-ins, lockouts, changes to accounts and keys) for administrators."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -170,9 +169,7 @@ async def security_events(
 def audit_router(registry: Registry) -> APIRouter:
     """The whole trail (administrators) and one record's history per resource (staff)."""
     router = APIRouter(prefix="/api/v1", tags=["audit trail"])
-    paths = StrEnum(  # type: ignore[misc]
-        "ResourcePath", [(res.path.replace("-", "_"), res.path) for res in registry]
-    )
+    paths: Any = registry.path_enum  # a class made at run time: a type only to pydantic
     AuditQuery = create_model(
         "AuditQuery",
         __base__=AuditFilters,

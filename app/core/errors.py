@@ -68,6 +68,12 @@ class Conflict(AppError):
     status, slug = 409, "conflict"
 
 
+class Gone(AppError):
+    """What the client asked for is no longer kept (a changes-feed cursor past its retention)."""
+
+    status, slug = 410, "cursor-expired"
+
+
 class InvalidInput(AppError):
     status, slug = 422, "validation-failed"
 

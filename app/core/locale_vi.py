@@ -226,4 +226,8 @@ MESSAGES: dict[str, str] = {
     "village figure": "số liệu làng nghề",
     "programme": "đề án",
     "trade fair": "hội chợ",
+    # Changes feed
+    "a cursor from the `next` of an earlier answer of this feed": "một con trỏ lấy từ `next` của một câu trả lời trước của luồng thay đổi này",
+    "`after` is not a cursor of this feed: pass the `next` of an earlier answer unchanged": "`after` không phải là con trỏ của luồng thay đổi này: hãy gửi lại nguyên vẹn `next` của một câu trả lời trước",
+    "this cursor was issued more than {days} days ago, longer than the changes feed is kept: resynchronise (read the lists again after taking a new cursor from GET /api/v1/changes/head) and follow the feed from that cursor": "con trỏ này được cấp cách đây hơn {days} ngày, lâu hơn thời gian luồng thay đổi được lưu giữ: hãy đồng bộ lại (lấy một con trỏ mới từ GET /api/v1/changes/head, đọc lại các danh sách) rồi theo luồng thay đổi từ con trỏ đó",
 }

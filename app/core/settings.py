@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     )
     stats_work_mem_mb: int = Field(default=64, ge=1, le=2048, description="work_mem of an aggregate query.")
 
+    changes_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=36_500,
+        description=(
+            "How long a changes-feed cursor stays valid, and how far back a feed read without a "
+            "cursor starts; an older cursor is answered 410 (resynchronise)."
+        ),
+    )
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser; none by default."

@@ -45,7 +45,10 @@ async def record_event(
     resource: str,
     record_id: int,
     changes: dict[str, Any],
+    version: int,
 ) -> None:
+    """Add the event to the session's transaction; `version` is the one the change left the
+    record at (for a delete, the one deleted). The database adds the transaction's id."""
     session.add(
         AuditEvent(
             actor_kind=actor.principal.kind,
@@ -57,6 +60,7 @@ async def record_event(
             record_id=record_id,
             changes=changes,
             request_id=actor.request_id,
+            version=version,
         )
     )
     await session.flush()

@@ -25,8 +25,10 @@ RANGE_SUFFIXES: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "_max": lambda c, v: c <= v,
     "_to": lambda c, v: c <= v,
 }
+# Filters every list has, on the columns every record has: the parameter and its column.
+SINCE = {"created_since": "created_at", "updated_since": "updated_at"}
 # Parameters that are not filters: paging, ordering, search, and the statistics' own.
-NOT_FILTERS = frozenset(ListParams.model_fields) | {"group_by"}
+NOT_FILTERS = (frozenset(ListParams.model_fields) - SINCE.keys()) | {"group_by"}
 
 
 def filter_values(
@@ -66,6 +68,8 @@ def filter_conditions(res: Resource[Any], names: Iterable[str]) -> list[ColumnEl
         param: BindParameter[Any] = bindparam(name)
         if name.startswith("q_") and res.search is not None:
             conditions.append(res.search.like(func.lower(func.f_unaccent(param))))
+        elif name in SINCE:
+            conditions.append(res.table.c[SINCE[name]] >= param)
         elif name in res.custom:
             conditions.append(res.custom[name](param))
         elif name in res.columns:
@@ -91,7 +95,7 @@ def unmapped_filters(res: Resource[Any]) -> list[str]:
     (checked when the registry is built, so that a mismatch stops start-up, not a request)."""
     unmapped = []
     for name in res.query.model_fields:
-        if name in NOT_FILTERS or name in res.custom or name in res.columns:
+        if name in NOT_FILTERS or name in SINCE or name in res.custom or name in res.columns:
             continue
         if any(name.endswith(s) and name[: -len(s)] in res.columns for s in RANGE_SUFFIXES):
             continue

@@ -14,7 +14,7 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 
 from app.kit.schemas import AnyOf
-from app.kit.types import Int32, Int64, SearchQuery, WholeNumber
+from app.kit.types import Int32, Int64, QDateTime, SearchQuery, WholeNumber
 
 T = TypeVar("T")
 
@@ -50,6 +50,25 @@ class ListParams(FilterParams):
 
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1 to 500)."), WholeNumber] = 50
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Records to skip."), WholeNumber] = 0
+    created_since: Annotated[
+        QDateTime | None,
+        Field(
+            description=(
+                "Records created at or after this moment (ISO 8601, e.g. 2026-01-31T08:00:00+07:00; "
+                "without an offset, UTC). created_at is when the creating transaction began."
+            ),
+        ),
+    ] = None
+    updated_since: Annotated[
+        QDateTime | None,
+        Field(
+            description=(
+                "Records changed (or created) at or after this moment. updated_at is when the "
+                "changing transaction began, so a change that committed later than it began can "
+                "fall before a moment you already polled: to keep a copy, follow /api/v1/changes."
+            ),
+        ),
+    ] = None
     # Each resource narrows this to its sortable fields (app.kit.router).
     sort: Annotated[
         AnyOf[str] | None,

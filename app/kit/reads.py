@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import visitors
 
 from app.kit.filters import filter_conditions, filter_values, order_by
 from app.kit.pagination import ListParams
@@ -56,11 +57,13 @@ class Connection(Protocol):
 
 @dataclass(frozen=True)
 class Plan:
-    """A compiled statement: SQL with $n placeholders and the parameter name for each."""
+    """A compiled statement: SQL with $n placeholders and the parameter name for each, and the
+    tables it reads (whose data versions tag what it returns)."""
 
     sql: str
     names: tuple[str, ...]
     defaults: dict[str, Any]
+    tables: tuple[str, ...] = ()
 
     def args(self, values: dict[str, Any]) -> list[Any]:
         return [values[n] if n in values else self.defaults[n] for n in self.names]
@@ -69,7 +72,9 @@ class Plan:
 def compile_plan(statement: Select[Any]) -> Plan:
     compiled = statement.compile(dialect=DIALECT)
     defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
-    return Plan(compiled.string, tuple(compiled.positiontup or ()), defaults)
+    # Every table the statement names, aliases, subqueries and joins included.
+    tables = sorted({node.name for node in visitors.iterate(statement) if isinstance(node, Table)})
+    return Plan(compiled.string, tuple(compiled.positiontup or ()), defaults, tuple(tables))
 
 
 def _key(name: str) -> ColumnElement[Any]:
@@ -124,6 +129,15 @@ def _select(res: Resource[Any], *columns: Any) -> Select[Any]:
     return res.joins(statement) if res.joins else statement
 
 
+def rendered(res: Resource[Any], record_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The JSON of the record of `res` whose id is `record_id` (a column of an enclosing query),
+    exactly as its item read renders it; null when there is no such record."""
+    item, _ = record_json(res)
+    table = res.model.__table__
+    assert isinstance(table, Table)
+    return _select(res, item).where(table.c.id == record_id).scalar_subquery()
+
+
 @cache
 def item_plan(res: Resource[Any]) -> Plan:
     item, _ = record_json(res)
@@ -176,6 +190,12 @@ async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> tup
     plan = item_plan(res)
     row = await conn.fetchrow(plan.sql, *plan.args({"id": record_id}))
     return None if row is None else (row[0].encode(), row[1])
+
+
+def tables_read(res: Resource[Any], params: ListParams) -> tuple[str, ...]:
+    """The tables a list page with these parameters reads."""
+    page_plan, _ = PLANS.get(res, tuple(filter_values(res, params)), params)
+    return page_plan.tables
 
 
 async def page_body(conn: Connection, res: Resource[Any], params: ListParams) -> tuple[bytes, int]:

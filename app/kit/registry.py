@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, MetaData, Table
@@ -66,6 +67,11 @@ class Registry:
                 "the resource registry is inconsistent:\n" + "\n".join(f"  - {e}" for e in errors)
             )
         self.by_path = {r.path: r for r in self.resources}
+        # The paths as an enumeration, for the parameters and answers that name a resource (the
+        # audit trail's, the changes feed's): one class, so the document has one schema of it.
+        self.path_enum: type[StrEnum] = StrEnum(  # type: ignore[misc]
+            "ResourcePath", [(r.path.replace("-", "_"), r.path) for r in self.resources]
+        )
         self.owners: dict[str, Owner] = {}
         self.labels: dict[str, str] = {}
         for res in self.resources:

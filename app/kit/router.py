@@ -16,7 +16,7 @@ from app.core.errors import NotFound
 from app.core.i18n import tr
 from app.core.openapi import conditional_get, header
 from app.core.problems import error_responses
-from app.kit import idempotency, reads, service
+from app.kit import idempotency, reads, service, versioning
 from app.kit.audit import Actor
 from app.kit.deps import (
     IF_MATCH_REQUIRED,
@@ -38,6 +38,15 @@ from app.kit.schemas import AnyOf
 JSON = "application/json"
 # Item reads answer with an ETag and 304 for a current copy (documented once, used by each resource).
 CONDITIONAL = conditional_get()
+# Part of every list's ETag: bump it when the rendering of list pages changes.
+LIST_FORMAT = "list-v1"
+
+
+async def _list_etag(conn: reads.Connection, res: Resource[Any], query: ListParams) -> str:
+    """A weak ETag for a list page: the data versions of the tables it reads, and the query."""
+    tag = await versioning.data_tag(conn, reads.tables_read(res, query))
+    canonical = json.dumps(query.model_dump(mode="json", exclude_none=True), sort_keys=True)
+    return versioning.weak_etag(LIST_FORMAT, res.path, canonical, tag)
 
 
 def _with_sort_keys(res: Resource[Any]) -> type[ListParams]:
@@ -109,10 +118,14 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         summary=f"List {res.plural}",
         description=(
             f"Filter, sort and page through {res.plural}. Multi-valued filters take repeated or "
-            "comma-separated values. The Link header carries first/prev/next/last pages."
+            "comma-separated values. The Link header carries first/prev/next/last pages. The weak "
+            "ETag changes when the data of the tables the page reads changes, or the query does: "
+            "send it back in If-None-Match to be told 304 while the page is unchanged."
         ),
+        openapi_extra=CONDITIONAL["openapi_extra"],
         responses={
-            200: {"description": "Successful Response", "headers": header("Link")},
+            200: {"description": "Successful Response", "headers": header("Link", "ETag")},
+            304: CONDITIONAL["responses"][304],
             **error_responses(400, 422, 503),
         },
     )
@@ -122,9 +135,14 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         params: Annotated[QueryModel, Query()],  # type: ignore[valid-type]
     ) -> Response:
         query: ListParams = params
+        # The tag is read before the page: the page is then at least as new as the tag says,
+        # so a 304 can never stand for data older than the client's copy.
+        tag = await _list_etag(conn, res, query)
+        if etag_matches(request.headers.get("if-none-match"), tag.removeprefix("W/")):
+            return Response(status_code=304, headers={"ETag": tag})
         body, total = await reads.page_body(conn, res, query)
         link = link_header(request, total=total, limit=query.limit, offset=query.offset)
-        return Response(body, media_type=JSON, headers={"Link": link})
+        return Response(body, media_type=JSON, headers={"Link": link, "ETag": tag})
 
     @router.post(
         "",

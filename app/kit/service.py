@@ -54,7 +54,9 @@ async def create_record(
     record = new_record(res, values)
     session.add(record)
     await session.flush()
-    await record_event(session, actor, AuditAction.create, res.path, record.id, diff({}, values))
+    await record_event(
+        session, actor, AuditAction.create, res.path, record.id, diff({}, values), record.version
+    )
     return record
 
 
@@ -184,7 +186,7 @@ async def update_record(
     await session.flush()
     changed = diff({k: before[k] for k in patch}, patch)
     if changed:  # a change that changes nothing is no write: no event, no new version
-        await record_event(session, actor, AuditAction.update, res.path, record.id, changed)
+        await record_event(session, actor, AuditAction.update, res.path, record.id, changed, record.version)
     return record
 
 
@@ -214,9 +216,10 @@ async def delete_record(
             extra={"referenced_by": refs},
         )
     before = current_values(res, record)
+    version = record.version
     await session.delete(record)
     await session.flush()
-    await record_event(session, actor, AuditAction.delete, res.path, record_id, diff(before, {}))
+    await record_event(session, actor, AuditAction.delete, res.path, record_id, diff(before, {}), version)
 
 
 def current_values(res: Resource[Any], record: Record) -> dict[str, Any]:

@@ -9,13 +9,15 @@ tables. Which tables are counted is the registry's business: `track()` adds them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, event, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapper, Session, object_session
 
+from app.kit import reads
 from app.models import Base, DataVersion
 
 _KEY = "touched_tables"
@@ -71,3 +73,22 @@ def install(tracked: Iterable[str]) -> None:
     event.listen(Base, "before_update", _updating, propagate=True)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_rollback", _forget)
+
+
+# The counters of some tables as one text ("table:version,..."); a table never written has none.
+_TAG_SQL = (
+    "SELECT coalesce(string_agg(resource || ':' || version, ',' ORDER BY resource), '') "
+    "FROM data_version WHERE resource = ANY($1::text[])"
+)
+
+
+async def data_tag(conn: reads.Connection, tables: Sequence[str]) -> str:
+    """The data versions of these tables now: equal tags, equal data in them."""
+    tag: str = await conn.fetchval(_TAG_SQL, list(tables))
+    return tag
+
+
+def weak_etag(*parts: str) -> str:
+    """A weak entity tag (W/"..."): a hash of what the answer depends on, not of its bytes."""
+    digest = hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
+    return f'W/"{digest}"'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,11 +28,20 @@ class AuditEvent(Base):
     record_id: Mapped[int] = mapped_column(BigInteger)
     changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
     request_id: Mapped[str | None] = mapped_column(Text)
+    # The writing transaction's id (pg_current_xact_id(), 64 bits with its epoch, so it never wraps)
+    # and the version the change left the record at (the one it deleted, for a delete). The
+    # changes feed orders events by (xact, id) and serves only those of transactions that had
+    # ended when the page was read (app/changes/feed.py). Events older than the feed have xact 1
+    # (below any real transaction id) and no version.
+    xact: Mapped[int] = mapped_column(BigInteger, server_default=text("(pg_current_xact_id()::text::bigint)"))
+    version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         CheckConstraint("actor_kind IN ('account', 'api_key')", name="actor_kind_valid"),
         CheckConstraint("action IN ('create', 'update', 'delete')", name="action_valid"),
+        CheckConstraint("version IS NULL OR version >= 1", name="version_positive"),
         Index("ix_audit_event_resource_record_id", "resource", "record_id"),
         Index("ix_audit_event_at", "at"),
         Index("ix_audit_event_actor_kind_actor_id", "actor_kind", "actor_id"),
+        Index("ix_audit_event_xact_id", "xact", "id"),
     )

@@ -56,14 +56,16 @@ class Record(Base):
 
     # sort_order puts id first and the bookkeeping columns last in CREATE TABLE.
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True, sort_order=-10)
+    # Indexed for the lists' created_since and updated_since filters.
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False, sort_order=10
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True, sort_order=10
     )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
         server_default=func.now(),
         onupdate=func.now(),
         nullable=False,
+        index=True,
         sort_order=10,
     )
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"), sort_order=10)
