@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -20,12 +19,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.__main__ import migrate
 from app.changes.feed import Cursor, Position
-from app.core.embedded import free_port
 from app.registry import REGISTRY
-from tests.conftest import committed_key, create_database, drop_database, plain_url
-from tests.core.test_server_process import wait_ready
+from tests.conftest import committed_key, plain_url
+from tests.servers import app_env, fresh_database, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "mirror.py"
@@ -55,27 +52,10 @@ async def _prepare(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def live(server_url: str) -> Iterator[tuple[str, str]]:
-    url = create_database(server_url, "cv_mirror")
-    process: subprocess.Popen[bytes] | None = None
-    try:
-        migrate(url)
+    with fresh_database(server_url, "cv_mirror") as url:
         key = asyncio.run(_prepare(url))
-        port = free_port()
-        env = {"DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--no-migrate"],
-            cwd=ROOT,
-            env={**{k: v for k, v in os.environ.items() if "DATABASE_URL" not in k}, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_ready(process, port)
-        yield f"http://127.0.0.1:{port}", key
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(30)
-        drop_database(server_url, url)
+        with serving(app_env(DATABASE_URL=url, LOG_LEVEL="warning"), "--no-migrate") as base:
+            yield base, key
 
 
 def mirror(base: str, key: str, db: Path) -> str:
