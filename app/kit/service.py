@@ -88,34 +88,26 @@ def check_version(res: Resource[Any], record: Record, expected: Expected, *, bod
             errors=[FieldError(field="If-Match", message=needed, location="header")],
             extra={"current_version": record.version},
         )
-    if isinstance(expected, Star):
-        raise PreconditionRequired(
-            tr(
+    if isinstance(expected, Listed) and record.version in expected.versions:
+        return
+    if isinstance(expected, Star | Malformed):
+        if isinstance(expected, Star):
+            detail = tr(
                 "If-Match: * does not say which version of {resource} {id} you read; "
                 "send its ETag (now {etag})",
                 resource=res.singular,
                 id=record.id,
                 etag=current,
-            ),
-            errors=[
-                FieldError(
-                    field="If-Match",
-                    message=tr("an entity tag in quotes, like {etag}", etag=current),
-                    location="header",
-                )
-            ],
-            extra={"current_version": record.version},
-        )
-    if isinstance(expected, Listed) and record.version in expected.versions:
-        return
-    if isinstance(expected, Malformed):
-        raise PreconditionRequired(
-            tr(
+            )
+        else:
+            detail = tr(
                 "If-Match must be an entity tag in quotes, like {etag}: the current ETag of {resource} {id}",
                 etag=current,
                 resource=res.singular,
                 id=record.id,
-            ),
+            )
+        raise PreconditionRequired(
+            detail,
             errors=[
                 FieldError(
                     field="If-Match",
