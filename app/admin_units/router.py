@@ -6,13 +6,13 @@ parameter types from the signatures.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.admin_units.schemas import AdminUnitRead, Succession
-from app.core.errors import FieldError, InvalidInput, NotFound
-from app.core.i18n import tr
+from app.core.errors import NotFound
+from app.core.i18n import negotiate, tr
 from app.core.openapi import header
-from app.core.problems import error_responses
+from app.core.problems import error_responses, problem
 from app.kit import reads
 from app.kit.deps import ReadConnection, RecordId
 from app.kit.etags import etag
@@ -45,7 +45,7 @@ SUCCESSORS = _LINKS.format(other="successor", this="predecessor")
 Code = Annotated[
     str,
     Query(
-        pattern=r"^[0-9]{2,5}$",
+        pattern=r"^([0-9]{2}|[0-9]{3}|[0-9]{5})$",
         description="Statistical code, leading zeros kept: 36, 358, 13777.",
         examples=["13777"],
     ),
@@ -75,13 +75,7 @@ def admin_unit_routes(router: APIRouter, res: Resource[Any]) -> None:
         },
     )
     async def resolve(conn: ReadConnection, code: Code, on: On, level: Level = None) -> Response:
-        chosen = level or LEVEL_BY_LENGTH.get(len(code))
-        if chosen is None:
-            message = tr("a code of {n} digits has no level; give level=", n=len(code))
-            raise InvalidInput(
-                tr("the request has invalid fields: {fields}", fields="code"),
-                errors=[FieldError(field="code", message=message, location="query")],
-            )
+        chosen = level or LEVEL_BY_LENGTH[len(code)]  # the pattern allows these lengths only
         unit_id = await conn.fetchval(_RESOLVE, chosen.value, code, on)
         found = None if unit_id is None else await reads.item_body(conn, res, unit_id)
         if found is None:
@@ -90,6 +84,17 @@ def admin_unit_routes(router: APIRouter, res: Resource[Any]) -> None:
             )
         body, version = found
         return Response(body, media_type=JSON, headers={"ETag": etag(version)})
+
+    @router.api_route("/resolve", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def resolve_is_read_only(request: Request) -> Response:
+        # Without this, /{record_id}'s PATCH and DELETE would take "resolve" for an id (a 422).
+        return problem(
+            405,
+            tr("{method} is not allowed on {path}", method=request.method, path=request.url.path),
+            instance=request.url.path,
+            headers={"Allow": "GET, HEAD"},
+            language=negotiate(request.headers.get("accept-language")),
+        )
 
     def links(sql: str, direction: str) -> Any:
         async def endpoint(conn: ReadConnection, record_id: RecordId) -> Response:

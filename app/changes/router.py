@@ -54,7 +54,9 @@ class FeedQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    after: Annotated[str | None, Field(max_length=200), CURSOR] = None
+    after: Annotated[str | None, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$"), CURSOR] = (
+        None
+    )
     resource: list[str] | None = None
     limit: Annotated[
         int,

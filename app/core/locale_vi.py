@@ -105,7 +105,6 @@ MESSAGES: dict[str, str] = {
         "một đơn vị hành chính khác cùng cấp mang mã này trong một phần thời gian đó"
     ),
     "the type does not exist at this level": "loại đơn vị này không có ở cấp này",
-    "a code of {n} digits has no level; give level=": "mã gồm {n} chữ số không ứng với cấp nào; hãy ghi level=",
     "no {level} had the code {code} on {on}": "không có đơn vị cấp {level} nào mang mã {code} vào ngày {on}",
     "a former name cannot be null": "tên cũ không được để trống (null)",
     "an administrative unit cannot succeed itself": "một đơn vị hành chính không thể kế thừa chính nó",

@@ -428,3 +428,13 @@ async def test_an_editor_cannot_write_admin_units_an_administrator_can(
         )
         assert made.status_code == 201, made.text
     assert (await client.post(UNITS, json=body)).status_code == 201
+
+
+async def test_resolve_answers_only_reads(places: httpx.AsyncClient) -> None:
+    """Writes to /resolve are 405, not a 422 from /{record_id} reading "resolve" as an id."""
+    for method in ("PATCH", "DELETE", "POST", "PUT"):
+        response = await places.request(
+            method, f"{UNITS}/resolve", params={"code": "13777", "on": "2015-06-01"}
+        )
+        refused = assert_problem(response, 405)
+        assert response.headers["allow"] == "GET, HEAD" and method in refused["detail"]
