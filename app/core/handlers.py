@@ -191,12 +191,20 @@ def install_error_handlers(  # noqa: PLR0915 - one handler per error kind
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route accepts on this path (Starlette names only the first route's)."""
     # FastAPI keeps an included router as one lazy route; iter_route_contexts() sees through it.
-    methods: set[str] = set()
     path = request.scope.get("path", "")
-    for route in iter_route_contexts(request.app.routes):
-        regex = getattr(route, "path_regex", None)
-        if route.methods and regex is not None and regex.match(path):
-            methods |= set(route.methods)
+    matching = [
+        route
+        for route in iter_route_contexts(request.app.routes)
+        if route.methods and (regex := getattr(route, "path_regex", None)) is not None and regex.match(path)
+    ]
+    # Routes left out of the document (a guard answering 405 itself) do not count, unless they
+    # are all there is (/docs); and a path written out (/admin-units/resolve) is that resource,
+    # not an id of /{record_id}.
+    documented = [route for route in matching if getattr(route, "include_in_schema", True)] or matching
+    literal = [route for route in documented if "{" not in getattr(route, "path", "{")]
+    methods: set[str] = set()
+    for route in literal or documented:
+        methods |= set(route.methods or ())
     if "GET" in methods:
         methods.add("HEAD")  # served by the HeadAsGet middleware
     return sorted(methods)

@@ -438,3 +438,5 @@ async def test_resolve_answers_only_reads(places: httpx.AsyncClient) -> None:
         )
         refused = assert_problem(response, 405)
         assert response.headers["allow"] == "GET, HEAD" and method in refused["detail"]
+    options = await places.options(f"{UNITS}/resolve")  # the generic 405 names the same methods
+    assert assert_problem(options, 405) and options.headers["allow"] == "GET, HEAD"
