@@ -53,7 +53,10 @@ Code = Annotated[
 On = Annotated[QDay, Query(description="The day: which unit had this code then.", examples=["2015-06-01"])]
 Level = Annotated[
     AdminLevel | None,
-    Query(description="The unit's level; by default the code's length says it (2, 3 or 5 digits)."),
+    Query(
+        description="The unit's level; by default the code's length says it (2, 3 or 5 digits).",
+        examples=["commune"],
+    ),
 ]
 
 
