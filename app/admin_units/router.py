@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.admin_units.schemas import AdminUnitRead, Succession
 from app.core.errors import NotFound
-from app.core.i18n import negotiate, tr
+from app.core.i18n import tr
 from app.core.openapi import header
-from app.core.problems import error_responses, problem
+from app.core.problems import error_responses, language_of, problem
 from app.kit import reads
 from app.kit.deps import ReadConnection, RecordId
 from app.kit.etags import etag
@@ -96,7 +96,7 @@ def admin_unit_routes(router: APIRouter, res: Resource[Any]) -> None:
             tr("{method} is not allowed on {path}", method=request.method, path=request.url.path),
             instance=request.url.path,
             headers={"Allow": "GET, HEAD"},
-            language=negotiate(request.headers.get("accept-language")),
+            language=language_of(request),
         )
 
     def links(sql: str, direction: str) -> Any:

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import events, service, throttle
 from app.auth.passwords import MIN_LENGTH, Turns, check_policy
 from app.core.errors import Conflict, FieldError, InvalidInput
-from app.core.i18n import negotiate, tr
-from app.core.problems import error_responses, problem
+from app.core.i18n import tr
+from app.core.problems import error_responses, language_of, problem
 from app.core.settings import get_settings
 from app.kit.deps import Admin, Session, SignedIn
 from app.kit.principal import CredentialKind, Forbidden, Principal, Unauthenticated
@@ -148,7 +148,7 @@ def _too_many(request: Request, verdict: throttle.Verdict) -> Response:
         instance=request.url.path,
         slug="too-many-attempts",
         headers={"Retry-After": str(verdict.retry_after)},
-        language=negotiate(request.headers.get("accept-language")),
+        language=language_of(request),
     )
 
 
@@ -207,7 +207,7 @@ async def sign_in(
             instance=request.url.path,
             slug="unauthenticated",
             headers=CHALLENGE,
-            language=negotiate(request.headers.get("accept-language")),
+            language=language_of(request),
         )
     await throttle.succeeded(session, keys, settings)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
@@ -300,7 +300,7 @@ async def change_password(
                     field="current_password", message=tr("the current password is wrong"), location="body"
                 )
             ],
-            language=negotiate(request.headers.get("accept-language")),
+            language=language_of(request),
         )
     await throttle.succeeded(session, keys, settings)
     await service.change_password(session, account, body.new_password, keep_token=principal.token_id, by=who)

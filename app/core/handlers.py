@@ -29,9 +29,9 @@ from app.core.errors import (
     classify_db_error,
     classify_sqlstate,
 )
-from app.core.i18n import Language, negotiate, tr, validation_message
+from app.core.i18n import tr, validation_message
 from app.core.observability import DB_ERRORS
-from app.core.problems import problem
+from app.core.problems import language_of, problem
 
 log = logging.getLogger("app.errors")
 MAX_FIELD_ERRORS = 100  # listed in a 422; the rest are counted
@@ -211,11 +211,6 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
-
-
-def language_of(request: Request) -> Language:
-    """The language the client asked for (Accept-Language), English by default."""
-    return negotiate(request.headers.get("accept-language"))
 
 
 def _message(item: Any) -> str:

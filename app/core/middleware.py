@@ -6,12 +6,13 @@ import time
 from typing import Any
 
 from fastapi.routing import iter_route_contexts
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import BodyTooLarge
-from app.core.i18n import negotiate, tr
+from app.core.i18n import tr
 from app.core.observability import IN_FLIGHT, REQUEST_ID, access_log, observe, request_id_from
-from app.core.problems import problem
+from app.core.problems import language_of, problem
 
 
 class Edge:
@@ -142,13 +143,12 @@ class Edge:
         return False
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        accept_language = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
         response = problem(
             413,
             tr("the request body is over {limit} bytes", limit=self.limit),
             instance=scope["path"],
             slug="too-large",
-            language=negotiate(accept_language.decode("latin-1")),
+            language=language_of(HTTPConnection(scope)),
         )
         await response(scope, _no_receive, send)
 

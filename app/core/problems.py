@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, Field
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from app.core.errors import FieldError, left_out_when_none
-from app.core.i18n import DEFAULT, Language, say, title
+from app.core.i18n import DEFAULT, Language, negotiate, say, title
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:craftvillage:problem:"
@@ -75,6 +76,11 @@ class Problem(BaseModel):
         description="415: the media types the operation takes for its request body.",
         json_schema_extra=left_out_when_none,
     )
+
+
+def language_of(request: HTTPConnection) -> Language:
+    """The language the client asked for (Accept-Language), English by default."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 def problem(

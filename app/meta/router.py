@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response
 
-from app.core.i18n import negotiate, tr
+from app.core.i18n import tr
 from app.core.observability import POOL_IN_USE, metrics_body
-from app.core.problems import error_responses, problem
+from app.core.problems import error_responses, language_of, problem
 from app.kit.registry import Registry
 from app.kit.schemas import label_model
 from app.meta.access import MetricsAccess
@@ -126,7 +126,7 @@ async def ready(request: Request) -> Response:
         if database != "ok"
         else tr("not ready: migrations pending"),
         instance=request.url.path,
-        language=negotiate(request.headers.get("accept-language")),
+        language=language_of(request),
         slug="service-unavailable",
         extra=body.model_dump(exclude={"status"}),  # `status` is the problem's own member
         headers={"Retry-After": "1"},
