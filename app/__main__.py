@@ -73,6 +73,16 @@ def load_places(url: str) -> None:
     log.info("%s", asyncio.run(load(url)))
 
 
+def places(url: str, action: str, *, as_json: bool = False) -> None:
+    """`places load`, or `places match|unplaced`, whose report goes to standard output."""
+    if action == "load":
+        load_places(url)
+        return
+    from app.admin_units.placing import run
+
+    print(asyncio.run(run(url, action, as_json=as_json)))
+
+
 def serve(settings: Settings, url: str) -> None:
     import uvicorn
 
@@ -148,6 +158,23 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0 if _served else 128 + signum)
 
 
+def _places_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    places_cmd = commands.add_parser("places", help="the national gazetteer of administrative units")
+    places_sub = places_cmd.add_subparsers(dest="places_command", required=True, metavar="ACTION")
+    places_sub.add_parser(
+        "load", help="add or bring up to date every unit and succession (twice changes nothing)"
+    )
+    for action, text in (
+        (
+            "match",
+            "place the villages and co-operatives without a commune in one, by name (twice changes nothing)",
+        ),
+        ("unplaced", "list the villages and co-operatives without a commune"),
+    ):
+        action_cmd = places_sub.add_parser(action, help=text)
+        action_cmd.add_argument("--json", action="store_true", help="a JSON document instead of lines")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m app",
@@ -170,11 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "seed", help="load the gazetteer, then the illustrative Nam Định sample data (twice changes nothing)"
     )
-    places_cmd = commands.add_parser("places", help="the national gazetteer of administrative units")
-    places_sub = places_cmd.add_subparsers(dest="places_command", required=True, metavar="ACTION")
-    places_sub.add_parser(
-        "load", help="add or bring up to date every unit and succession (twice changes nothing)"
-    )
+    _places_commands(commands)
     openapi_cmd = commands.add_parser(
         "openapi", help="write the OpenAPI document (the committed snapshot is docs/openapi.json)"
     )
@@ -205,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed(url, only_if_empty=False)
             elif args.command == "places":
                 migrate(url)
-                load_places(url)
+                places(url, args.places_command, as_json=getattr(args, "json", False))
             elif args.command in ("users", "keys"):
                 from app.auth.cli import run
 

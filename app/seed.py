@@ -30,9 +30,14 @@ in the same order, with three changes:
 - A reference ``<x>_id`` becomes a column ``<x>`` naming the record instead of giving its id: an
   administrative unit by its statistical code (``district`` 362), among the gazetteer's units
   valid on 2015-12-31 (the sample describes Nam Định as the 2015 report saw it: ten districts,
-  Mỹ Lộc among them); a village by ``<district code>/<name>`` (362/Vân Chàng); a co-operative by
+  Mỹ Lộc among them), a commune in ``commune_code`` (13966: a village's ``commune`` is the
+  commune's name as reported), a province in ``department_province`` (36); a village by
+  ``<district code>/<name>`` (362/Vân Chàng); a co-operative by
   its registration code (0600100000); a programme by ``<year>/<name>`` (2015/Tổ chức Hội chợ ...).
-  Any other reference resolves among the records of the sample files only.
+  Any other reference resolves among the records of the sample files only. A record whose 2015
+  commune the gazetteer does not hold (merged into another before 2025, a change the gazetteer
+  records only for Mỹ Lộc) has an empty ``commune_code``: it is placed in its district, and
+  ``python -m app places unplaced`` lists it.
 - Programme funding lines become one column per funding source, ``funding_central_vnd``,
   ``funding_provincial_vnd``, ``funding_district_vnd``, ``funding_commune_vnd``,
   ``funding_counterpart_vnd``, ``funding_other_vnd``: the amount of that source's line, an empty
@@ -89,6 +94,9 @@ BOOTHS_SEPARATOR = "*"
 # The one embedded list flattened into columns, one per funding source, instead of one cell.
 FUNDING = "funding"
 FUNDING_COLUMNS: Mapping[str, FundingSource] = {f"{FUNDING}_{s.value}_vnd": s for s in FundingSource}
+# Reference columns named otherwise than <x> for <x>_id: a village's `commune` is the commune's
+# name as reported, so its commune_id is given by code in `commune_code` (and so is a co-operative's).
+REFERENCES: Mapping[str, str] = {"commune_code": "commune_id"}
 _WHOLE = re.compile(r"-?[0-9]+")
 _BOOLEAN = {"true": True, "false": False}
 
@@ -216,9 +224,9 @@ class _Loader:
             if column in FUNDING_COLUMNS and FUNDING in res.children:
                 if text:
                     funding.append({"source": FUNDING_COLUMNS[column], "amount_vnd": _whole(text)})
-            elif f"{column}_id" in fields:
+            elif (reference := REFERENCES.get(column, f"{column}_id")) in fields and column not in fields:
                 if text:
-                    body[f"{column}_id"] = self.resolve(_target(res.table.c[f"{column}_id"]), text)
+                    body[reference] = self.resolve(_target(res.table.c[reference]), text)
             elif column in res.children and column != FUNDING:
                 if text:
                     body[column] = [self.line(res.children[column], i) for i in text.split(LIST_SEPARATOR)]

@@ -6,6 +6,11 @@ attended fairs and another country for overseas ones, ...). Ids are given explic
 references can be drawn without reading anything back; the identity sequences are moved past
 them afterwards. Generated columns (search_text, name_sort) and the bookkeeping columns
 (created_at, updated_at, version) are left to PostgreSQL.
+
+The administrative units are the national gazetteer (`places load`, as the service loads it):
+villages and co-operatives are placed in its communes as they stood until 2025-06-30 (the district
+and province those of the commune), so that statistics by the communes of 2025-07-01 follow the
+real successions.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 import asyncpg
 
+from app.admin_units.gazetteer import load_places
 from app.models import (
     ACTIVITIES_BY_KIND,
     CooperativeSector,
@@ -69,6 +75,23 @@ class Sizes:
             funding_lines=2 * programmes,
             fairs=max(10, round(base.fairs * scale)),
         )
+
+
+# A commune of the gazetteer: (commune_id, district_id, province_id).
+Commune = tuple[int, int, int]
+
+# The communes as they stood until 2025-06-30 (valid through every figure year and founding day
+# generated), with their district and province; in id order, so that every process draws alike.
+COMMUNES = """
+    SELECT c.id, d.id, d.parent_id
+      FROM admin_unit c JOIN admin_unit d ON d.id = c.parent_id AND d.level = 'district'
+     WHERE c.level = 'commune' AND c.valid_from IS NULL AND c.valid_to = DATE '2025-06-30'
+     ORDER BY c.id
+"""
+
+
+async def communes_of(conn: asyncpg.Connection) -> list[Commune]:
+    return [(r[0], r[1], r[2]) for r in await conn.fetch(COMMUNES)]
 
 
 @dataclass
@@ -214,20 +237,26 @@ def _weighted(rng: random.Random, weights: dict[Any, int]) -> Callable[[], Any]:
 class Generator:
     """Row generators per table; every table has its own Random so each is reproducible alone."""
 
-    def __init__(self, sizes: Sizes, seed: int) -> None:
+    def __init__(self, sizes: Sizes, seed: int, communes: Sequence[Commune]) -> None:
         self.sizes = sizes
         self.seed = seed
-        self.province_ids = list(range(1, sizes.provinces + 1))
-        first_district = sizes.provinces + 1
-        self.district_ids = list(range(first_district, first_district + sizes.districts))
+        # The national gazetteer's communes as they stood until 2025-06-30, by district.
+        by_district: dict[int, list[Commune]] = {}
+        for commune in communes:
+            by_district.setdefault(commune[1], []).append(commune)
+        self.district_ids = sorted(by_district)
         # What several tables share is drawn up front, each from its own Random, so that the
         # tables can be generated (and loaded) in any order, or concurrently.
-        rng = self.rng("province-names")
-        self.province_names = [_name(rng) for _ in self.province_ids]
-        # Skewed district sizes (log-normal), as craft villages cluster in a few districts.
+        rng = self.rng("province-names")  # the text of programme implementers and fair venues
+        self.province_names = [_name(rng) for _ in range(sizes.provinces)]
+        # Skewed district sizes (log-normal), as craft villages cluster in a few districts; a
+        # village's commune is any of its district's.
         rng = self.rng("village-districts")
         weights = [rng.lognormvariate(0.0, 1.0) for _ in self.district_ids]
-        self.village_district = rng.choices(self.district_ids, weights=weights, k=sizes.villages)
+        districts = rng.choices(self.district_ids, weights=weights, k=sizes.villages)
+        rng = self.rng("village-communes")
+        self.village_commune = [rng.choice(by_district[d]) for d in districts]
+        self.communes = list(communes)
         rng = self.rng("programme-kinds")
         self.programme_kind = [
             ProgrammeKind.industrial_extension if rng.random() < 0.7 else ProgrammeKind.trade_promotion
@@ -240,23 +269,11 @@ class Generator:
     def rng(self, name: str) -> random.Random:
         return random.Random(f"{self.seed}:{name}")  # noqa: S311 - reproducible data, not secrets
 
-    # -- admin units ----------------------------------------------------------------------
-
-    ADMIN_COLUMNS = ("id", "code", "name", "level", "parent_id")
-
-    def admin_units(self) -> Iterator[tuple[Any, ...]]:
-        rng = self.rng("admin_unit")
-        for pid, name in zip(self.province_ids, self.province_names, strict=True):
-            yield (pid, f"{pid:02d}", name, "province", None)
-        per = self.sizes.districts / self.sizes.provinces
-        for i, did in enumerate(self.district_ids):
-            parent = self.province_ids[min(int(i / per), len(self.province_ids) - 1)]
-            yield (did, f"{i + 1:03d}", _name(rng), "district", parent)
-
     # -- villages and their figures -------------------------------------------------------
 
     VILLAGE_COLUMNS = (
-        "id", "name", "commune", "district_id", "craft_group", "crafts", "status",
+        "id", "name", "commune", "commune_id", "district_id", "province_id", "craft_group", "crafts",
+        "status",
         "recognition_decision", "recognised_on", "revoked_on", "established_year",
         "households_total", "households_participating", "has_environment_plan",
         "on_polluted_list", "latitude", "longitude", "is_illustrative", "notes",
@@ -273,7 +290,6 @@ class Generator:
                 VillageStatus.traditional_craft_village: 18,
             },
         )
-        districts = self.village_district
         for vid in range(1, self.sizes.villages + 1):
             group = str(pick_group())
             crafts = rng.sample(CRAFTS[group], k=min(len(CRAFTS[group]), rng.choice((1, 1, 1, 2, 3))))
@@ -291,7 +307,7 @@ class Generator:
                 vid,
                 "Làng " + _name(rng),
                 None if rng.random() < 0.05 else "Xã " + _name(rng),
-                districts[vid - 1],
+                *self.village_commune[vid - 1],
                 group,
                 crafts,
                 status,
@@ -339,7 +355,8 @@ class Generator:
     # -- co-operatives --------------------------------------------------------------------
 
     COOPERATIVE_COLUMNS = (
-        "id", "name", "registration_code", "legal_form", "sector", "district_id", "village_id",
+        "id", "name", "registration_code", "legal_form", "sector", "commune_id", "district_id",
+        "province_id", "village_id",
         "members", "charter_capital_vnd", "founded_on", "dissolved_on", "status",
     )  # fmt: skip
 
@@ -359,14 +376,14 @@ class Generator:
             status = str(pick_status())
             dissolved = _day(rng, founded, date(2025, 6, 30)) if status == "dissolved" else None
             village = rng.randint(1, self.sizes.villages) if rng.random() < 0.4 else None
-            district = self.village_district[village - 1] if village else rng.choice(self.district_ids)
+            commune = self.village_commune[village - 1] if village else rng.choice(self.communes)
             yield (
                 cid,
                 "HTX " + _name(rng, 3),
                 f"{cid:010d}",
                 str(pick_form()),
                 rng.choice(sectors),
-                district,
+                *commune,
                 village,
                 None if rng.random() < 0.05 else rng.randint(7, 500),
                 None if rng.random() < 0.1 else rng.randint(5, 10_000) * 10_000_000,
@@ -504,7 +521,6 @@ class Generator:
 
 # Tables in load order (references first), with the generator method and its columns.
 TABLES: tuple[tuple[str, str, str], ...] = (
-    ("admin_unit", "admin_units", "ADMIN_COLUMNS"),
     ("village", "villages", "VILLAGE_COLUMNS"),
     ("village_figure", "figures", "FIGURE_COLUMNS"),
     ("cooperative", "cooperatives", "COOPERATIVE_COLUMNS"),
@@ -567,7 +583,16 @@ async def load(dsn: str, sizes: Sizes, seed: int, log: Callable[[str], None]) ->
             raise RuntimeError("the bench database already holds villages; give an empty database")
         for c in conns:
             await c.execute("SET maintenance_work_mem = '256MB'")
+        started = time.perf_counter()
+        report = await load_places(dsn)
+        loaded.seconds["gazetteer (places load)"] = time.perf_counter() - started
+        log(f"  gazetteer loaded in {loaded.seconds['gazetteer (places load)']:.1f} s: {report}")
         before = [r["item"] for r in await conn.fetch(_SCHEMA_SNAPSHOT)]
+        # The rows are generated consistent (each record's district and province those of its
+        # commune, figure years and founding days within its commune's period), so the triggers
+        # that derive and check places are off for the COPY, which loads the tables in any order.
+        for table in tables:
+            await conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         indexes = await conn.fetch(_SECONDARY_INDEXES, tables)
         foreign_keys = await conn.fetch(_FOREIGN_KEYS, tables)
         for fk in foreign_keys:
@@ -595,6 +620,8 @@ async def load(dsn: str, sizes: Sizes, seed: int, log: Callable[[str], None]) ->
 
             await asyncio.gather(*(copy(table, part) for table, part in jobs))
         loaded.seconds["copy (all tables)"] = time.perf_counter() - started
+        for table in tables:
+            await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
 
         async def run(c: asyncpg.Connection, sql: str) -> None:
             await c.execute(sql)
@@ -651,7 +678,11 @@ def copy_part(dsn: str, sizes: Sizes, seed: int, table: str, part: int) -> tuple
 
     async def run() -> tuple[int, float]:
         started = time.perf_counter()
-        generator = Generator(sizes, seed)
+        conn = await asyncpg.connect(dsn)
+        try:
+            generator = Generator(sizes, seed, await communes_of(conn))
+        finally:
+            await conn.close()
         method, columns = next((m, c) for t, m, c in TABLES if t == table)
         parts = PARTS.get(table, 1)
         rows = getattr(generator, method)(part, parts) if parts > 1 else getattr(generator, method)()
@@ -680,7 +711,6 @@ COPY_COST = {
     "trade_fair_participant": 10,
     "trade_fair": 8,
     "cooperative": 6,
-    "admin_unit": 1,
 }
 OTHER_TABLES = ("data_version", "stats_cache", "alembic_version")
 

@@ -12,6 +12,8 @@ TITLES = {
     "programmes": "4. programme stats by year × funding source, computed (no-cache)",
     "cached": "5. the same programme stats from cache (200)",
     "not_modified": "6. the same programme stats, If-None-Match (304)",
+    "by_commune": "7. village stats of 2020 by commune as recorded, computed (no-cache)",
+    "by_commune_today": "8. the same by the communes of 2025-07-01 (as_of), computed (no-cache)",
 }
 
 
@@ -111,6 +113,15 @@ def markdown(results: dict[str, Any], results_dir: Path) -> str:  # noqa: PLR091
                 f"| {rps_ratio} | {p50_ratio} |"
             )
         w("")
+        recorded, today = by.get(("service", "by_commune")), by.get(("service", "by_commune_today"))
+        if recorded and today and recorded["p50_ms"]:
+            w(
+                "**Places of a date (service):** grouping by the communes of 2025-07-01 (every village "
+                "followed through the successions, app/kit/timeline.py) takes "
+                f"{today['p50_ms'] / recorded['p50_ms']:.2f}× the p50 of grouping by the communes as "
+                f"recorded ({_ms(today['p50_ms'])} vs {_ms(recorded['p50_ms'])} ms; target ≤ 1.5×)."
+            )
+            w("")
         computed = by.get(("service", "programmes"))
         cached, not_modified = by.get(("service", "cached")), by.get(("service", "not_modified"))
         if cached and not_modified:

@@ -53,6 +53,7 @@ MB = 1_000_000
 # The targets (issue): reported against, never fatal.
 LIST_ITEM_MIN_RATIO = 0.8  # service req/s >= 0.8 x the floor's
 STATS_P50_MAX_RATIO = 1.2  # service p50 <= 1.2 x the floor's, same query
+PLACES_P50_MAX_RATIO = 1.5  # stats by the communes of 2025-07-01 p50 <= 1.5 x by those recorded
 CACHED_MIN_RATIO = 10.0  # unchanged data: >= 10 x the throughput of computing it
 RSS_MAX_MB_PER_WORKER = 300
 
@@ -83,6 +84,9 @@ class Scenario:
     expect: int = 200
 
 
+BY_COMMUNE = "/api/v1/stats/villages?group_by=commune&year=2020"
+
+
 def scenarios(district_id: int) -> list[Scenario]:
     no_cache = {"Cache-Control": "no-cache"}
     programmes = "/api/v1/stats/programmes?group_by=year,funding_source"
@@ -109,6 +113,24 @@ def scenarios(district_id: int) -> list[Scenario]:
             kind="grouped",
         ),
         Scenario("cached", "same programme stats from cache (200)", programmes, kind="grouped", floor=False),
+        # Places of a date (app/kit/timeline.py): the same statistic grouped by the communes as
+        # recorded, and by those of 2025-07-01 (every village followed through the successions).
+        Scenario(
+            "by_commune",
+            "village stats of 2020 by commune as recorded, computed (no-cache)",
+            BY_COMMUNE,
+            no_cache,
+            kind="grouped",
+            floor=False,
+        ),
+        Scenario(
+            "by_commune_today",
+            "same by the communes of 2025-07-01 (as_of), computed (no-cache)",
+            BY_COMMUNE + "&as_of=2025-07-01",
+            no_cache,
+            kind="grouped",
+            floor=False,
+        ),
         Scenario(
             "not_modified",
             "same programme stats, If-None-Match (304)",
@@ -993,7 +1015,7 @@ def the_command(argv: list[str]) -> str:
     return shlex.join(["python", "-m", "bench.run", *argv])
 
 
-def evaluate(  # noqa: PLR0912
+def evaluate(  # noqa: PLR0912, PLR0915
     rows: list[Measured], memory: dict[str, Any], workers: int, alone: dict[str, float], cores: int
 ) -> list[dict[str, Any]]:
     """PASS/MISS of each target for one worker count (n/a when it cannot be told)."""
@@ -1049,6 +1071,14 @@ def evaluate(  # noqa: PLR0912
             add(label, None, STATS_P50_MAX_RATIO, False, "the service failed" + errors)
         else:
             add(label, None, STATS_P50_MAX_RATIO, None, "both fail under this load, no comparison" + errors)
+    recorded, today = by.get(("service", "by_commune")), by.get(("service", "by_commune_today"))
+    label = "stats by commune as of 2025-07-01 p50 ≤ 1.5 × as recorded"
+    if recorded and today and recorded.p50_ms and not (recorded.failed or today.failed):
+        ratio = today.p50_ms / recorded.p50_ms
+        add(label, ratio, PLACES_P50_MAX_RATIO, ratio <= PLACES_P50_MAX_RATIO,
+            f"{today.p50_ms:,.1f} vs {recorded.p50_ms:,.1f} ms")  # fmt: skip
+    else:
+        add(label, None, PLACES_P50_MAX_RATIO, None, "not measured (or failed)")
     computed = by.get(("service", "programmes"))
     programmes_alone = next((v for k, v in alone.items() if k.startswith("/api/v1/stats/programmes")), None)
     for key, label in (("cached", "cached 200 ≥ 10 × computing"), ("not_modified", "304 ≥ 10 × computing")):
@@ -1259,7 +1289,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only", type=lambda v: v.split(","), default=None,
         help="run only these scenarios (comma-separated): list, item, overview, programmes, cached, "
-        "not_modified",
+        "not_modified, by_commune, by_commune_today",
     )  # fmt: skip
     parser.add_argument(
         "--scale", type=float, default=1.0, help="dataset size factor (default 1: national scale)"

@@ -112,6 +112,17 @@ def gazetteer_url(server_url: str) -> Iterator[str]:
         drop_database(server_url, url)
 
 
+@pytest.fixture(scope="module")
+def gazetteer_copy(server_url: str, gazetteer_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the gazetteer's database for one test module (named after it), dropped after."""
+    prefix = "cv_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    url = create_database(server_url, prefix=prefix, template=gazetteer_url)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, url)
+
+
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     # One pooled engine for the run: every test and fixture shares the session's event loop

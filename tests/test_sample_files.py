@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from app.kit.resource import table_of
 from app.models import FundingSource, ProgrammeBeneficiary, ProgrammeFunding, TradeFairParticipant
 from app.registry import REGISTRY
-from app.seed import SAMPLES, Sample, load_sample_data
+from app.seed import REFERENCES, SAMPLES, Sample, load_sample_data
 from tests.conftest import create_database, drop_database
 
 BY_PATH = {s.path: s for s in SAMPLES}
@@ -45,12 +45,13 @@ def records(sample: Sample) -> list[dict[str, str]]:
 
 
 def allowed_columns(sample: Sample) -> set[str]:
-    """The create body's fields, a reference <x>_id named <x>, funding flattened by source, and
-    the other embedded lists (beneficiaries, participants) one cell each."""
+    """The create body's fields, a reference <x>_id named <x> (or as REFERENCES says), funding
+    flattened by source, and the other embedded lists (beneficiaries, participants) one cell each."""
     res = sample.resource
     fields = set(res.create.model_fields)
     allowed = {f for f in fields if not f.endswith("_id")} - {"funding"}
     allowed |= {f.removesuffix("_id") for f in fields if f.endswith("_id")}
+    allowed |= {column for column, field in REFERENCES.items() if field in fields}
     if "funding" in res.children:
         allowed |= FUNDING_COLUMNS
     return allowed

@@ -10,7 +10,12 @@ statements, in the caller's transaction:
   changes nothing, and a later official list loads the same way.
 - Periods: the lists as of 2025-06-30 ("legacy") are valid until 2025-06-30, with an unknown start
   (NULL: open towards the past), except a unit whose code an earlier, hand-recorded change retired
-  (13708 from 2024-09-01). The lists from 2025-07-01 are valid from that day, with no end.
+  (Mỹ Lộc's former communes, 13708 Hưng Lộc among them, from 2024-09-01: until then the retired
+  unit of that code holds it). The lists from 2025-07-01 are valid from that day, with no end.
+- A unit whose stored period the files end earlier (a database loaded before a change was
+  recorded) keeps its id and identity (its start), so a record placed on it by an old date stays
+  on the old period; the new period is a unit of its own, and the successions of the files that
+  named the old one move to it.
 - A parent is found by code among the units of the parent's level valid on the child's last day
   (its first when it has no end): legacy communes in legacy districts in legacy provinces, 2025
   communes directly in 2025 provinces.
@@ -156,9 +161,18 @@ def units() -> Iterator[UnitRow]:
         for r in retired
         if r["successorCode"] == r["code"]
     }
+    # A unit that starts that day also goes by the names of the units it took in (13708 Hưng Lộc:
+    # Mỹ Lộc, Mỹ Hưng), so that a search by an old name finds it; a unit that existed before keeps
+    # its own (a unit is one row for its whole period, and Nam Định city was never called Mỹ Lộc).
+    took_in: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in retired:
+        if (r["level"], r["successorCode"]) in starts:
+            took_in[(r["level"], r["successorCode"])].append(r["name"])
 
     def legacy(level: AdminLevel, row: dict[str, str], parent: tuple[str, str] | None) -> UnitRow:
-        former = _names(row.get("formerNamesText", ""))
+        own = _names(row.get("formerNamesText", ""))
+        taken = took_in.get((level.value, row["code"]), [])
+        former = list(dict.fromkeys([*own, *(n for n in taken if n != row["name"])]))
         start = starts.get((level.value, row["code"]))
         parent_level, parent_code = parent or (None, None)
         return (
@@ -277,7 +291,7 @@ def successions() -> Iterator[SuccessionRow]:
             on,
             on,
             SuccessionKind(row["kind"]).value,
-            row["note"],
+            row["note"].strip() or None,  # none: no official sentence of its own (SOURCES.md)
         )
 
 
@@ -333,9 +347,29 @@ async def _check_stage(conn: asyncpg.Connection) -> None:
 
 
 async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
-    added = 0
-    # Level by level, so that a unit's parent is in before the unit.
+    added = changed = 0
+    # Level by level, so that a unit's parent is in before the unit; within a level, the units
+    # already stored first (an earlier load, or records made by hand with the same identity): a
+    # unit whose period the files now end earlier (13711 Mỹ Hà, until 2025-06-30 in a database
+    # loaded before its 2024 change was recorded, until 2024-08-31 now) makes room for the unit
+    # that takes over its code.
     for level in AdminLevel:
+        status = await conn.execute(
+            f"""
+            UPDATE admin_unit u
+            SET name = t.name, type = t.type, name_with_type = t.name_with_type,
+                former_names = t.former_names, valid_to = t.valid_to, parent_id = t.parent_id,
+                version = u.version + 1, updated_at = now()
+            FROM (
+                SELECT s.*, p.id AS parent_id FROM stage_unit s {_PARENT} WHERE s.level = $1
+            ) t
+            WHERE u.level = t.level AND u.code = t.code AND u.valid_from IS NOT DISTINCT FROM t.valid_from
+              AND (u.name, u.type, u.name_with_type, u.former_names, u.valid_to, u.parent_id)
+                  IS DISTINCT FROM (t.name, t.type, t.name_with_type, t.former_names, t.valid_to, t.parent_id)
+            """,
+            level.value,
+        )
+        changed += int(status.split()[-1])
         status = await conn.execute(
             f"""
             INSERT INTO admin_unit (level, code, name, type, name_with_type, former_names,
@@ -350,22 +384,6 @@ async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
             level.value,
         )
         added += int(status.split()[-1])
-    # Units already stored (an earlier load, or records made by hand with the same identity).
-    status = await conn.execute(
-        f"""
-        UPDATE admin_unit u
-        SET name = t.name, type = t.type, name_with_type = t.name_with_type,
-            former_names = t.former_names, valid_to = t.valid_to, parent_id = t.parent_id,
-            version = u.version + 1, updated_at = now()
-        FROM (
-            SELECT s.*, p.id AS parent_id FROM stage_unit s {_PARENT}
-        ) t
-        WHERE u.level = t.level AND u.code = t.code AND u.valid_from IS NOT DISTINCT FROM t.valid_from
-          AND (u.name, u.type, u.name_with_type, u.former_names, u.valid_to, u.parent_id)
-              IS DISTINCT FROM (t.name, t.type, t.name_with_type, t.former_names, t.valid_to, t.parent_id)
-        """
-    )
-    changed = int(status.split()[-1])
     total = await conn.fetchval("SELECT count(*) FROM stage_unit")
     # Every staged unit that names a parent must have found it.
     orphans = await conn.fetch(
@@ -380,12 +398,6 @@ async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
 
 
 async def _write_successions(conn: asyncpg.Connection) -> tuple[int, int, int]:
-    resolved = f"""
-        SELECT o.id AS predecessor_id, n.id AS successor_id, s.effective_on, s.kind, s.note
-        FROM stage_succession s
-        LEFT JOIN admin_unit o ON o.level = s.old_level AND o.code = s.old_code AND {_valid("o", "s.old_on")}
-        LEFT JOIN admin_unit n ON n.level = s.new_level AND n.code = s.new_code AND {_valid("n", "s.new_on")}
-    """
     unresolved = await conn.fetch(
         f"""
         SELECT s.old_level, s.old_code, s.new_code FROM stage_succession s
@@ -400,25 +412,67 @@ async def _write_successions(conn: asyncpg.Connection) -> tuple[int, int, int]:
         raise GazetteerError(
             f"successions naming units not in the gazetteer: {[tuple(r) for r in unresolved]}"
         )
-    status = await conn.execute(
+    # Each staged link with the ids of the units it names.
+    await conn.execute(
         f"""
+        CREATE TEMPORARY TABLE stage_link ON COMMIT DROP AS
+        SELECT o.id AS predecessor_id, n.id AS successor_id, s.effective_on, s.kind, s.note,
+               s.old_level, s.old_code, s.new_level, s.new_code
+        FROM stage_succession s
+        JOIN admin_unit o ON o.level = s.old_level AND o.code = s.old_code AND {_valid("o", "s.old_on")}
+        JOIN admin_unit n ON n.level = s.new_level AND n.code = s.new_code AND {_valid("n", "s.new_on")};
+        CREATE INDEX ON stage_link (predecessor_id, successor_id, effective_on);
+        ANALYZE stage_link;
+        """
+    )
+    # A link stored by an earlier load between other periods of the same codes (13711 Mỹ Hà →
+    # 13693 Lộc Hòa on 2025-07-01: from 13711's only period then, from its second now) is moved to
+    # the units it names now, keeping its id; a second such copy, or one whose right twin is
+    # already stored, goes. A link the files still name is never touched.
+    stale = """
+        SELECT a.id, r.predecessor_id, r.successor_id,
+               row_number() OVER (PARTITION BY r.predecessor_id, r.successor_id, r.effective_on
+                                  ORDER BY a.id) AS nth,
+               EXISTS (SELECT FROM admin_unit_succession b WHERE b.predecessor_id = r.predecessor_id
+                       AND b.successor_id = r.successor_id AND b.effective_on = r.effective_on) AS twin
+        FROM stage_link r
+        JOIN admin_unit o ON o.level = r.old_level AND o.code = r.old_code
+        JOIN admin_unit_succession a ON a.predecessor_id = o.id AND a.effective_on = r.effective_on
+        JOIN admin_unit n ON n.id = a.successor_id AND n.level = r.new_level AND n.code = r.new_code
+        WHERE (a.predecessor_id, a.successor_id) <> (r.predecessor_id, r.successor_id)
+          AND NOT EXISTS (SELECT FROM stage_link k WHERE k.predecessor_id = a.predecessor_id
+                          AND k.successor_id = a.successor_id AND k.effective_on = a.effective_on)
+    """
+    gone = await conn.execute(
+        f"DELETE FROM admin_unit_succession a USING ({stale}) x WHERE a.id = x.id AND (x.twin OR x.nth > 1)"
+    )
+    moved = await conn.execute(
+        f"""
+        UPDATE admin_unit_succession a SET predecessor_id = x.predecessor_id, successor_id = x.successor_id
+        FROM ({stale}) x WHERE a.id = x.id
+        """
+    )
+    relinked, dropped = int(moved.split()[-1]), int(gone.split()[-1])
+    status = await conn.execute(
+        """
         INSERT INTO admin_unit_succession (predecessor_id, successor_id, effective_on, kind, note)
-        SELECT predecessor_id, successor_id, effective_on, kind, note FROM ({resolved}) r
+        SELECT predecessor_id, successor_id, effective_on, kind, note FROM stage_link
         ON CONFLICT (predecessor_id, successor_id, effective_on) DO NOTHING
         """
     )
     added = int(status.split()[-1])
     status = await conn.execute(
-        f"""
+        """
         UPDATE admin_unit_succession a SET kind = r.kind, note = r.note
-        FROM ({resolved}) r
+        FROM stage_link r
         WHERE a.predecessor_id = r.predecessor_id AND a.successor_id = r.successor_id
           AND a.effective_on = r.effective_on AND (a.kind, a.note) IS DISTINCT FROM (r.kind, r.note)
         """
     )
-    changed = int(status.split()[-1])
+    changed = int(status.split()[-1]) + relinked
     total = await conn.fetchval("SELECT count(*) FROM stage_succession")
-    return added, changed, total - added - changed
+    # A copy dropped is a change too, though no staged link is counted for it.
+    return added, changed + dropped, total - added - changed
 
 
 async def load_gazetteer(session: AsyncSession) -> Report:
@@ -443,7 +497,7 @@ async def load_gazetteer(session: AsyncSession) -> Report:
                 set_={"version": DataVersion.version + 1, "changed_at": func.now()},
             )
         )
-    await session.execute(text("DROP TABLE stage_unit, stage_succession"))
+    await session.execute(text("DROP TABLE stage_unit, stage_succession, stage_link"))
     return Report(
         units_added, units_changed, units_kept, successions_added, successions_changed, successions_kept
     )

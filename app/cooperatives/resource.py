@@ -11,7 +11,9 @@ from app.cooperatives.schemas import (
     CooperativeUpdate,
 )
 from app.core.i18n import tr
+from app.kit.places import check_cooperative
 from app.kit.resource import Resource, Summary
+from app.kit.timeline import Places
 from app.models import AdminUnit, Cooperative, CooperativeSector, CooperativeStatus, LegalForm, Village
 
 COOPERATIVES: Resource[Cooperative] = Resource(
@@ -46,7 +48,9 @@ COOPERATIVES: Resource[Cooperative] = Resource(
         "sector": Cooperative.sector,
         "legal_form": Cooperative.legal_form,
         "status": Cooperative.status,
+        "commune_id": Cooperative.commune_id,
         "district_id": Cooperative.district_id,
+        "province_id": Cooperative.province_id,
         "members": Cooperative.members,
         "charter_capital_vnd": Cooperative.charter_capital_vnd,
         "founded_on": Cooperative.founded_on,
@@ -57,7 +61,17 @@ COOPERATIVES: Resource[Cooperative] = Resource(
     search=Cooperative.search_text,
     load=(joinedload(Cooperative.district), joinedload(Cooperative.village)),
     summaries={
+        "commune_unit": Summary(AdminUnit, Cooperative.commune_id, ("id", "code", "name")),
         "district": Summary(AdminUnit, Cooperative.district_id, ("id", "code", "name")),
+        "province": Summary(AdminUnit, Cooperative.province_id, ("id", "code", "name")),
         "village": Summary(Village, Cooperative.village_id),
     },
+    check=check_cooperative,
+    places=Places(
+        Cooperative.id,
+        Cooperative.province_id,
+        Cooperative.district_id,
+        Cooperative.commune_id,
+        Cooperative.other_commune_ids,
+    ),
 )

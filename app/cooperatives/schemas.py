@@ -8,8 +8,42 @@ from pydantic import Field, model_validator
 
 from app.core.i18n import tr
 from app.kit.pagination import FilterParams
-from app.kit.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.kit.types import Code, Count, Day, Id, Int32, Int64, Money, Name, QCount, QDay, QId, QText, QVnd, Vnd
+from app.kit.schemas import (
+    COMMUNE_ID,
+    DISTRICT_ID,
+    OTHER_COMMUNE_IDS,
+    PROVINCE_ID,
+    AdminUnitSummary,
+    AnyOf,
+    Body,
+    NamedSummary,
+    OtherCommunes,
+    RecordRead,
+    partial_model,
+)
+from app.kit.types import (
+    AS_OF,
+    IN_COMMUNE,
+    IN_DISTRICT,
+    IN_PROVINCE,
+    Code,
+    Count,
+    Day,
+    Id,
+    Int32,
+    Int64,
+    Money,
+    Name,
+    QCommuneCode,
+    QCount,
+    QDay,
+    QDistrictCode,
+    QId,
+    QProvinceCode,
+    QText,
+    QVnd,
+    Vnd,
+)
 from app.models import CooperativeSector, CooperativeStatus, LegalForm
 
 
@@ -22,7 +56,10 @@ class CooperativeCreate(Body):
     )
     legal_form: LegalForm = LegalForm.cooperative
     sector: CooperativeSector
-    district_id: Id
+    commune_id: Id | None = Field(default=None, description=COMMUNE_ID)
+    district_id: Id | None = Field(default=None, description=DISTRICT_ID)
+    province_id: Id | None = Field(default=None, description=PROVINCE_ID)
+    other_commune_ids: OtherCommunes = Field(default_factory=list, description=OTHER_COMMUNE_IDS)
     village_id: Id | None = Field(default=None, description="The craft village it works in, if any.")
     members: Count | None = None
     charter_capital_vnd: Vnd | None = Field(default=None, description="Charter capital, whole đồng.")
@@ -45,8 +82,13 @@ class CooperativeRead(RecordRead):
     registration_code: str | None
     legal_form: LegalForm
     sector: CooperativeSector
-    district_id: Int64
-    district: AdminUnitSummary
+    commune_id: Int64 | None
+    commune_unit: AdminUnitSummary | None = Field(description="The commune of commune_id.")
+    district_id: Int64 | None
+    district: AdminUnitSummary | None
+    province_id: Int64
+    province: AdminUnitSummary
+    other_commune_ids: list[Int64]
     village_id: Int64 | None
     village: NamedSummary | None
     members: Int32 | None
@@ -69,3 +111,7 @@ class CooperativeQuery(FilterParams):
     members_max: QCount | None = None
     charter_capital_vnd_min: QVnd | None = None
     charter_capital_vnd_max: QVnd | None = None
+    province: AnyOf[QProvinceCode] | None = Field(default=None, description=IN_PROVINCE)
+    district: AnyOf[QDistrictCode] | None = Field(default=None, description=IN_DISTRICT)
+    commune: AnyOf[QCommuneCode] | None = Field(default=None, description=IN_COMMUNE)
+    as_of: QDay | None = Field(default=None, description=AS_OF)

@@ -18,6 +18,7 @@ from app.core.i18n import tr
 from app.core.text import like_escape, search_terms
 from app.kit.pagination import FilterParams, ListParams
 from app.kit.resource import Resource
+from app.kit.timeline import LEVELS, in_places
 
 RANGE_SUFFIXES: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "_min": lambda c, v: c >= v,
@@ -29,6 +30,11 @@ RANGE_SUFFIXES: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
 SINCE = {"created_since": "created_at", "updated_since": "updated_at"}
 # Parameters that are not filters: paging, ordering, search, and the statistics' own.
 NOT_FILTERS = (frozenset(ListParams.model_fields) - SINCE.keys()) | {"group_by"}
+# The geography filters of a resource with `places`: unit codes per level, and the day whose units
+# they name (without it, the units as recorded). `as_of` alone filters nothing; the statistics
+# also group by the units of that day.
+AS_OF = "as_of"
+GEOGRAPHY = frozenset(LEVELS)
 
 
 def filter_values(
@@ -63,7 +69,7 @@ def _db_value(value: Any) -> Any:
 def filter_conditions(res: Resource[Any], names: Iterable[str]) -> list[ColumnElement[bool]]:
     """WHERE clauses for these filters, each reading its value from the bound parameter of its name:
     equality or ANY for lists, range suffixes (_min, _max, _from, _to), array containment, search."""
-    conditions: list[ColumnElement[bool]] = []
+    conditions, names = _place_conditions(res, list(names))
     for name in names:
         param: BindParameter[Any] = bindparam(name)
         if name.startswith("q_") and res.search is not None:
@@ -90,12 +96,26 @@ def filter_conditions(res: Resource[Any], names: Iterable[str]) -> list[ColumnEl
     return conditions
 
 
+def _place_conditions(res: Resource[Any], names: list[str]) -> tuple[list[ColumnElement[bool]], list[str]]:
+    """The geography filters' condition (all levels given in one, so that the records are placed
+    once per statement), and the other filters' names."""
+    if res.places is None:
+        return [], names
+    codes: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in names if name in GEOGRAPHY}
+    conditions = [in_places(res.places, codes, as_of=AS_OF in names)] if codes else []
+    return conditions, [name for name in names if name not in GEOGRAPHY and name != AS_OF]
+
+
 def unmapped_filters(res: Resource[Any]) -> list[str]:
     """Query parameters of the resource that no column, range suffix or custom condition serves
     (checked when the registry is built, so that a mismatch stops start-up, not a request)."""
     unmapped = []
     for name in res.query.model_fields:
         if name in NOT_FILTERS or name in SINCE or name in res.custom or name in res.columns:
+            continue
+        if res.places is not None and (
+            name == AS_OF or (name in GEOGRAPHY and res.places.recorded(name) is not None)
+        ):
             continue
         if any(name.endswith(s) and name[: -len(s)] in res.columns for s in RANGE_SUFFIXES):
             continue

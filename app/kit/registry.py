@@ -181,10 +181,13 @@ def _problems(resources: Sequence[Resource[Any]], metadata: Sequence[MetaData]) 
 
 def _messages(table: Table) -> Iterator[tuple[str, str]]:
     """(constraint name, message) of the table's rules that declare one. The naming convention
-    has already named each constraint as the database knows it."""
+    has already named each constraint as the database knows it; a trigger's rules are named in
+    the table's info."""
     for constraint in table.constraints:
         message = constraint.info.get("message")
         if message is not None:
             if not isinstance(constraint.name, str):
                 raise RegistryError(f"{table.name}: a rule with a message needs a name ({constraint!r})")
             yield constraint.name, message
+    # Rules a trigger enforces, raised under these names (app.models.base.trigger_rules).
+    yield from table.info.get("rules", {}).items()

@@ -7,17 +7,19 @@ router, read path and statistics need to know about it is here, nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from app.core.labels import LabelledEnum
 from app.kit.pagination import FilterParams
+from app.kit.timeline import Places
 from app.models import Base, Record, Role
 
 if TYPE_CHECKING:
@@ -53,6 +55,14 @@ class Summary:
     fields: tuple[str, ...] = ("id", "name")
 
 
+# What a write must meet beyond its body and the existence of what it refers to, judged against the
+# database (a village's places against the years of its figures): called with the record as the
+# write would leave it, the names of the fields the client gave and the record's id (None for a
+# new one); raises InvalidInput naming the fields, or returns values to write besides those given
+# (fields derived from them).
+Check = Callable[[AsyncSession, Mapping[str, Any], frozenset[str], int | None], Awaitable[Mapping[str, Any]]]
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per resource
 class Resource(Generic[M]):
     """Everything the generic service and router need to know about one kind of record."""
@@ -82,6 +92,11 @@ class Resource(Generic[M]):
     write_role: Role = Role.editor
     # Enumerations of this resource published by GET /api/v1/meta/enums, under these names.
     enums: Mapping[str, type[LabelledEnum]] = field(default_factory=dict)
+    # Checks of a write against the database, after the references (see Check).
+    check: Check | None = None
+    # Where its records are placed in the gazetteer: the filters province, district, commune and
+    # as_of (app/kit/timeline.py), and the statistics' places.
+    places: Places | None = None
 
     @property
     def table(self) -> Table:

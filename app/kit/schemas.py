@@ -8,11 +8,11 @@ from functools import cache
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
 
 from app.core.i18n import tr
 from app.core.labels import LabelledEnum
-from app.kit.types import INT32, Int32, Int64
+from app.kit.types import INT32, Id, Int32, Int64
 from app.models import INT_MAX
 
 T = TypeVar("T")
@@ -85,6 +85,32 @@ class NamedSummary(BaseModel):
 
     id: Int64
     name: str
+
+
+# The place of a record in the gazetteer (villages, co-operatives): app/kit/places.py.
+COMMUNE_ID = (
+    "The commune as recorded: an administrative unit of level commune valid when the figures were "
+    "taken (a 2015 commune for 2015 figures). district_id and province_id are derived from it."
+)
+DISTRICT_ID = (
+    "The district: derived from commune_id (none for a commune created in 2025, when districts were "
+    "abolished); give it alone when the commune is unknown. Given with commune_id, it must be the "
+    "commune's."
+)
+PROVINCE_ID = "The province: derived from commune_id or district_id; give it alone when neither is known."
+OTHER_COMMUNE_IDS = (
+    "The record's communes at other dates: where it was before a change, or the part of a split "
+    "commune it went to. No two of them, nor one and commune_id, valid on the same day."
+)
+
+
+def _distinct(ids: list[int]) -> list[int]:
+    if len(set(ids)) != len(ids):
+        raise ValueError(tr("a commune is listed twice"))
+    return ids
+
+
+OtherCommunes = Annotated[list[Id], Field(max_length=20), AfterValidator(_distinct)]
 
 
 def _admits_none(annotation: Any) -> bool:

@@ -51,6 +51,8 @@ async def create_record(
     """Insert a record (and its embedded lists) after checking what it refers to exists."""
     values = data.model_dump()
     await _check_references(session, registry, res, values)
+    if res.check is not None:
+        values.update(await res.check(session, values, frozenset(data.model_fields_set), None))
     record = new_record(res, values)
     session.add(record)
     await session.flush()
@@ -168,6 +170,8 @@ async def update_record(
     # with nothing to record.
     patch = {k: v for k, v in patch.items() if not (k in res.children and _same_lines(before[k], v))}
     await _check_references(session, registry, res, patch)
+    if res.check is not None:
+        patch.update(await res.check(session, {**before, **validated}, frozenset(patch), record.id))
     for name in patch.keys() & res.children.keys():
         # Delete the old lines first so that a line kept in the new list cannot collide with itself.
         getattr(record, name).clear()

@@ -125,3 +125,27 @@ QDay = Annotated[date, BeforeValidator(iso_date)]
 SearchQuery = Annotated[str, _text(200), AfterValidator(nfc)]
 QText = Annotated[str, _text(300, strip=False), AfterValidator(nfc)]
 QReportYear = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=INT32), WholeNumber]
+
+# The geography filters (app/kit/timeline.py): statistical codes of units, leading zeros kept, and
+# the day whose units they name.
+QProvinceCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
+QDistrictCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
+QCommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
+PLACES_OF = (
+    "Codes (repeat the parameter or separate with commas): the units as recorded, or, with as_of, "
+    "the units valid that day."
+)
+IN_PROVINCE = f"In these provinces, e.g. 36 (Nam Định until 2025-06-30) or 37. {PLACES_OF}"
+IN_DISTRICT = f"In these districts, e.g. 362. {PLACES_OF} Districts were abolished on 2025-07-01."
+IN_COMMUNE = f"In these communes, e.g. 13777. {PLACES_OF}"
+AS_OF = (
+    "The day whose administrative units province, district and commune name, and the statistics "
+    "group by: each record is placed in the units of that day by following the successions (a "
+    "commune merged whole goes to the new one; one merged in part goes where the record's "
+    "other_commune_ids say, else is unassigned). Without it, the units as recorded."
+)
+AS_OF_PROVINCE = (
+    "The day whose provinces `province` names, and the statistics group by: each record's province "
+    "is followed through the successions to the province of that day (36 Nam Định became 37 Ninh "
+    "Bình on 2025-07-01). Without it, the provinces as recorded."
+)

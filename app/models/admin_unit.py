@@ -164,3 +164,20 @@ class AdminUnitSuccession(Base):
             message="this succession is already recorded",
         ),
     )
+
+
+# The rules of a record placed in the gazetteer (a village, a co-operative), enforced by the
+# trigger place_record() of migration 0008, which derives district_id and province_id upward from
+# the most specific unit given.
+PLACE_RULES = {
+    "commune_level": "commune_id must be an administrative unit of level commune",
+    "district_level": "district_id must be an administrative unit of level district",
+    "province_level": "province_id must be an administrative unit of level province",
+    "placed": "a record needs commune_id, district_id or province_id",
+    "parents_agree": (
+        "district_id and province_id must be those of the unit below them; "
+        "leave them out to have them derived"
+    ),
+    "other_communes_valid": "other_commune_ids must be distinct communes other than commune_id",
+    "communes_apart": "the periods of commune_id and of each of other_commune_ids must not overlap",
+}

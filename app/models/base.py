@@ -86,6 +86,13 @@ def unique(*columns: str, message: str, **kwargs: Any) -> UniqueConstraint:
     return UniqueConstraint(*columns, info={"message": Message(message, {})}, **kwargs)
 
 
+def trigger_rules(table: str, **messages: str) -> dict[str, Any]:
+    """A table's `info` naming the rules its triggers enforce, which a write breaking one raises
+    as check_violation (or foreign_key_violation) with CONSTRAINT ck_<table>_<name>: name ->
+    message, read like the constraints' messages. The triggers are in the migrations."""
+    return {"info": {"rules": {f"ck_{table}_{name}": Message(m, {}) for name, m in messages.items()}}}
+
+
 def one_of(column: str, enum: type[LabelledEnum]) -> CheckConstraint:
     values = ", ".join(f"'{m.value}'" for m in enum)
     return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")

@@ -15,6 +15,7 @@ from app.models.base import (
     rule,
     search_column,
     sort_column,
+    trigger_rules,
     unique,
     year_range,
 )
@@ -138,6 +139,11 @@ class Programme(Record):
     implementer: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default=text("'planned'"))
+    # The province whose Department of Industry and Trade recorded it (ran the programme); a unit of level
+    # province (trigger department_province_level, migration 0008).
+    department_province_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_unit.id", ondelete="RESTRICT")
+    )
     search_text: Mapped[str] = search_column("name || ' ' || coalesce(implementer, '')")
     name_sort: Mapped[str] = sort_column("name")
 
@@ -159,11 +165,18 @@ class Programme(Record):
         Index("ix_programme_activity", "activity"),
         Index("ix_programme_status", "status"),
         Index("ix_programme_name_sort", "name_sort"),
+        Index("ix_programme_department_province_id", "department_province_id"),
         Index(
             "ix_programme_search_text",
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        trigger_rules(
+            "programme",
+            department_province_level=(
+                "department_province_id must be an administrative unit of level province"
+            ),
         ),
     )
 

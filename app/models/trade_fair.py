@@ -18,6 +18,7 @@ from app.models.base import (
     rule,
     search_column,
     sort_column,
+    trigger_rules,
     unique,
 )
 from app.models.programme import Programme
@@ -50,6 +51,11 @@ class TradeFair(Record):
     sales_vnd: Mapped[int | None] = mapped_column(BigInteger)
     cost_vnd: Mapped[int | None] = mapped_column(BigInteger)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id", ondelete="RESTRICT"))
+    # The province whose Department of Industry and Trade recorded it (hosted the fair, or took
+    # businesses to it); a unit of level province (trigger department_province_level, migration 0008).
+    department_province_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_unit.id", ondelete="RESTRICT")
+    )
     search_text: Mapped[str] = search_column(
         "name || ' ' || coalesce(organiser, '') || ' ' || coalesce(venue, '') || ' '"
         " || coalesce(city, '') || ' ' || coalesce(province, '')"
@@ -90,11 +96,18 @@ class TradeFair(Record):
         Index("ix_trade_fair_province", "province"),
         Index("ix_trade_fair_programme_id", "programme_id"),
         Index("ix_trade_fair_name_sort", "name_sort"),
+        Index("ix_trade_fair_department_province_id", "department_province_id"),
         Index(
             "ix_trade_fair_search_text",
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        trigger_rules(
+            "trade_fair",
+            department_province_level=(
+                "department_province_id must be an administrative unit of level province"
+            ),
         ),
     )
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Double, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.labels import LabelledEnum
-from app.models.admin_unit import AdminUnit
+from app.models.admin_unit import PLACE_RULES, AdminUnit
 from app.models.base import (
     ESTABLISHED_YEAR_MIN,
     Record,
@@ -19,6 +30,7 @@ from app.models.base import (
     rule,
     search_column,
     sort_column,
+    trigger_rules,
     year_range,
 )
 
@@ -63,8 +75,19 @@ class Village(Record):
     __tablename__ = "village"
 
     name: Mapped[str] = mapped_column(Text)
+    # The commune's name as reported (the source's spelling); the place itself is commune_id.
     commune: Mapped[str | None] = mapped_column(Text)
-    district_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    # The commune as recorded: a unit of level commune valid when the figures were taken. District
+    # and province are derived from it by the trigger place_record() (migration 0008), or from the
+    # district when there is no commune.
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    province_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    # The village's communes at other dates (before a change; the part of a split commune it went
+    # to); no two of these and commune_id valid on one day.
+    other_commune_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=text("'{}'::bigint[]"), nullable=False
+    )
     craft_group: Mapped[str] = mapped_column(Text)
     crafts: Mapped[list[str]] = mapped_column(
         ARRAY(Text), server_default=text("'{}'::text[]"), nullable=False
@@ -85,7 +108,9 @@ class Village(Record):
     search_text: Mapped[str] = search_column("name || ' ' || coalesce(commune, '') || ' ' || f_words(crafts)")
     name_sort: Mapped[str] = sort_column("name")
 
-    district: Mapped[AdminUnit] = relationship(lazy="raise")
+    district: Mapped[AdminUnit | None] = relationship(lazy="raise", foreign_keys=[district_id])
+    province: Mapped[AdminUnit] = relationship(lazy="raise", foreign_keys=[province_id])
+    commune_unit: Mapped[AdminUnit | None] = relationship(lazy="raise", foreign_keys=[commune_id])
 
     __table_args__ = (
         one_of("craft_group", CraftGroup),
@@ -115,7 +140,10 @@ class Village(Record):
             "recognised_has_date",
             "a recognised village needs recognised_on",
         ),
+        Index("ix_village_commune_id", "commune_id"),
         Index("ix_village_district_id", "district_id"),
+        Index("ix_village_province_id", "province_id"),
+        Index("ix_village_other_commune_ids", "other_commune_ids", postgresql_using="gin"),
         Index("ix_village_craft_group", "craft_group"),
         Index("ix_village_status", "status"),
         Index("ix_village_established_year", "established_year"),
@@ -128,5 +156,13 @@ class Village(Record):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        trigger_rules(
+            "village",
+            **PLACE_RULES,
+            figures_placed=(
+                "every year the village has figures for needs one of its communes (commune_id or "
+                "other_commune_ids) valid that year"
+            ),
         ),
     )

@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.labels import LabelledEnum
-from app.models.base import Record, not_negative, one_of, unique, year_range
+from app.models.base import Record, not_negative, one_of, trigger_rules, unique, year_range
 from app.models.village import Village
 
 
@@ -37,4 +37,8 @@ class VillageFigure(Record):
         Index("ix_village_figure_year", "year"),
         Index("ix_village_figure_workers", "workers"),
         Index("ix_village_figure_production_value_vnd", "production_value_vnd"),
+        trigger_rules(
+            "village_figure",
+            year_placed="the village has no commune (commune_id or other_commune_ids) valid in this year",
+        ),
     )

@@ -8,8 +8,12 @@ from sqlalchemy import ColumnElement, any_, exists
 from sqlalchemy.orm import selectinload
 
 from app.core.i18n import tr
-from app.kit.resource import Child, Resource
+from app.kit.places import check_level
+from app.kit.resource import Child, Resource, Summary
+from app.kit.timeline import Places
 from app.models import (
+    AdminLevel,
+    AdminUnit,
     ExtensionActivity,
     FundingSource,
     Programme,
@@ -78,4 +82,9 @@ PROGRAMMES: Resource[Programme] = Resource(
         "village_id": _benefiting(ProgrammeBeneficiary.village_id),
         "cooperative_id": _benefiting(ProgrammeBeneficiary.cooperative_id),
     },
+    summaries={
+        "department_province": Summary(AdminUnit, Programme.department_province_id, ("id", "code", "name"))
+    },
+    check=check_level("department_province_id", AdminLevel.province),
+    places=Places(Programme.id, Programme.department_province_id),
 )

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.i18n import tr
 from app.kit.pagination import FilterParams
-from app.kit.schemas import AnyOf, Body, RecordRead, partial_model
-from app.kit.types import Id, Int32, Int64, LongText, Money, Name, QId, QReportYear, ShortText, Vnd, Year
+from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
+from app.kit.types import (
+    AS_OF_PROVINCE,
+    PLACES_OF,
+    Id,
+    Int32,
+    Int64,
+    LongText,
+    Money,
+    Name,
+    QDay,
+    QId,
+    QProvinceCode,
+    QReportYear,
+    ShortText,
+    Vnd,
+    Year,
+)
 from app.models import ACTIVITIES_BY_KIND, FundingSource, ProgrammeActivity, ProgrammeKind, ProgrammeStatus
 
 
@@ -52,6 +70,13 @@ class ProgrammeCreate(Body):
     implementer: ShortText | None = None
     description: LongText | None = None
     status: ProgrammeStatus = ProgrammeStatus.planned
+    department_province_id: Id | None = Field(
+        default=None,
+        description=(
+            "The province whose Department of Industry and Trade ran the programme (an administrative "
+            "unit of level province)."
+        ),
+    )
     funding: list[FundingLine] = Field(default_factory=list, max_length=100)
     beneficiaries: list[Beneficiary] = Field(default_factory=list, max_length=2000)
 
@@ -96,6 +121,8 @@ class ProgrammeRead(RecordRead):
     implementer: str | None
     description: str | None
     status: ProgrammeStatus
+    department_province_id: Int64 | None
+    department_province: AdminUnitSummary | None
     funding: list[FundingLineRead]
     beneficiaries: list[BeneficiaryRead]
 
@@ -116,3 +143,25 @@ class ProgrammeQuery(FilterParams):
     cooperative_id: AnyOf[QId] | None = Field(
         default=None, description="Programmes benefiting one of these co-operatives."
     )
+    province: AnyOf[QProvinceCode] | None = Field(
+        default=None,
+        description=(
+            "Programmes recorded by the Department of Industry and Trade of these provinces "
+            "(department_province_id). " + PLACES_OF
+        ),
+    )
+    as_of: QDay | None = Field(default=None, description=AS_OF_PROVINCE)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_district_nor_commune(cls, data: Any) -> Any:
+        """A programme is recorded by a province's department: it has no district nor commune."""
+        if isinstance(data, dict) and (given := [name for name in ("district", "commune") if name in data]):
+            raise ValueError(
+                tr(
+                    "programmes are placed only by the province of the department that recorded them: "
+                    "no {names} filter, use province",
+                    names=" or ".join(given),
+                )
+            )
+        return data

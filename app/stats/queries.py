@@ -8,36 +8,46 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
+    Date,
     FromClause,
     Integer,
     Numeric,
     Select,
     and_,
+    bindparam,
     cast,
     column,
     distinct,
     extract,
     func,
     literal,
+    literal_column,
+    null,
     or_,
     select,
     text,
     true,
+    union_all,
     values,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import TextClause
 
 from app.core.labels import LabelledEnum
 from app.kit.filters import filter_conditions, filter_values
 from app.kit.resource import Resource
+from app.kit.timeline import Places, in_places, place_on
 from app.models import (
     PUBLIC_FUNDING_SOURCES,
+    AdminLevel,
     AdminUnit,
     Cooperative,
     CooperativeSector,
@@ -57,30 +67,62 @@ from app.models import (
 PUBLIC = sorted(PUBLIC_FUNDING_SOURCES)
 MAX_DIMENSIONS = 3
 
-DimensionKind = Literal["enum", "district", "number", "text"]
+DimensionKind = Literal["enum", "unit", "number", "text"]
 
 
 @dataclass(frozen=True)
 class Dimension:
-    """A group_by dimension: the SQL expression(s) it groups by and how a row shows it."""
+    """A group_by dimension: the SQL expression(s) it groups by and how a row shows it. A `unit`
+    is an administrative unit of `level` (the record's, as recorded or as of a day: with_places)."""
 
     kind: DimensionKind
     expression: Any = None
     enum: type[LabelledEnum] | None = None
+    level: str | None = None
 
     def labels(self, name: str) -> list[str]:
-        if self.kind == "district":
+        if self.kind == "unit":
             return [f"{name}__id", f"{name}__code", f"{name}__name"]
         return [name]
 
     def columns(self, name: str) -> list[ColumnElement[Any]]:
-        if self.kind == "district":
+        if self.kind == "unit":
+            unit = unit_alias(name)
             return [
-                AdminUnit.id.label(f"{name}__id"),
-                AdminUnit.code.label(f"{name}__code"),
-                AdminUnit.name.label(f"{name}__name"),
+                unit.id.label(f"{name}__id"),
+                unit.code.label(f"{name}__code"),
+                unit.name.label(f"{name}__name"),
             ]
         return [self.expression.label(name)]
+
+
+def unit_dim(level: AdminLevel) -> Dimension:
+    return Dimension("unit", level=level.value)
+
+
+@cache
+def unit_alias(name: str) -> Any:
+    """The admin_unit a unit dimension shows, one alias per dimension name."""
+    return aliased(AdminUnit, name=f"dim_{name}")
+
+
+def with_places(stats: Stats, params: Any, dims: Sequence[str], base: FromClause) -> FromClause:
+    """`base` joined to the unit of each unit dimension: the record's units as recorded, or with
+    `as_of` its units of that day (app/kit/timeline.py). An outer join: a record without a unit
+    (a 2025 commune has no district; one that cannot be placed on the day) is the null group."""
+    units = [name for name in dims if stats.dimensions[name].kind == "unit"]
+    places = stats.resource.places
+    if not units or places is None:
+        return base
+    levels = {name: str(stats.dimensions[name].level) for name in units}
+    if getattr(params, "as_of", None) is not None:
+        base, placed = place_on(places, frozenset(levels.values()), base)
+    else:
+        placed = {level: places.recorded(level) for level in levels.values()}
+    for name, level in levels.items():
+        unit = unit_alias(name)
+        base = base.outerjoin(unit, unit.id == placed[level])
+    return base
 
 
 def enum_dim(column: Any, enum: type[LabelledEnum]) -> Dimension:
@@ -180,13 +222,12 @@ def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]
         if "year" in dims
         else func.count(distinct(Village.id)).filter(recognised)
     )
-    base = Village.__table__.join(
+    base: FromClause = Village.__table__.join(
         years, or_(Village.established_year.is_(None), Village.established_year <= year)
     ).outerjoin(
         VillageFigure.__table__, and_(VillageFigure.village_id == Village.id, VillageFigure.year == year)
     )
-    if "district" in dims:
-        base = base.join(AdminUnit.__table__, AdminUnit.id == Village.district_id)
+    base = with_places(stats, params, dims, base)
     measures = [
         cast(count, Numeric).label("villages"),
         cast(counted_recognised, Numeric).label("recognised"),
@@ -203,9 +244,7 @@ def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]
 
 
 def cooperative_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
-    base: FromClause = Cooperative.__table__
-    if "district" in dims:
-        base = base.join(AdminUnit.__table__, AdminUnit.id == Cooperative.district_id)
+    base = with_places(stats, params, dims, Cooperative.__table__)
     dimension_columns = [c for name in dims for c in stats.dimensions[name].columns(name)]
     return (
         select(
@@ -270,9 +309,10 @@ def programme_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[An
             .subquery("pf")
         )
     count = func.count()
-    base = Programme.__table__.outerjoin(money, money.c.programme_id == Programme.id).outerjoin(
+    base: FromClause = Programme.__table__.outerjoin(money, money.c.programme_id == Programme.id).outerjoin(
         beneficiaries, beneficiaries.c.programme_id == Programme.id
     )
+    base = with_places(stats, params, dims, base)
     overrides = {"funding_source": money.c.source} if "funding_source" in dims else {}
     dimension_columns = [c for name in dims for c in _dimension(stats, name, overrides).columns(name)]
     return (
@@ -319,7 +359,7 @@ def programme_totals(stats: Stats, params: Any) -> Select[Any]:
 def _dimension(stats: Stats, name: str, overrides: Mapping[str, Any]) -> Dimension:
     dimension = stats.dimensions[name]
     if name in overrides:
-        return Dimension(dimension.kind, overrides[name], dimension.enum)
+        return Dimension(dimension.kind, overrides[name], dimension.enum, dimension.level)
     return dimension
 
 
@@ -370,46 +410,112 @@ def year_span(stats: Stats, params: Any, dims: Sequence[str]) -> tuple[int, int]
 
 # -- the overview ----------------------------------------------------------------------------
 
-OVERVIEW_SQL: TextClause = text(
-    """
-    SELECT 'village' AS part, craft_group AS code,
-           count(*)::numeric AS a,
-           count(*) FILTER (
-               WHERE status <> 'unrecognised' AND recognised_on <= :year_end
-                 AND (revoked_on IS NULL OR revoked_on > :year_end))::numeric AS b
-      FROM village
-     WHERE established_year IS NULL OR established_year <= :year
-     GROUP BY ROLLUP (craft_group)
-    UNION ALL
-    SELECT 'figure', NULL, coalesce(sum(workers), 0)::numeric, coalesce(sum(production_value_vnd), 0)::numeric
-      FROM village_figure
-     WHERE year = :year
-    UNION ALL
-    SELECT 'cooperative', sector, count(*)::numeric, NULL::numeric
-      FROM cooperative
-     WHERE (founded_on IS NULL OR founded_on <= :year_end)
-       AND (dissolved_on IS NULL OR dissolved_on >= :year_start)
-     GROUP BY ROLLUP (sector)
-    UNION ALL
-    SELECT 'programme', kind, count(*)::numeric, NULL::numeric
-      FROM programme
-     WHERE year = :year
-     GROUP BY kind
-    UNION ALL
-    SELECT 'funding', p.kind,
-           coalesce(sum(f.amount_vnd) FILTER (
-               WHERE f.source IN ('central', 'provincial', 'district', 'commune')), 0)::numeric,
-           coalesce(sum(f.amount_vnd) FILTER (WHERE f.source = 'counterpart'), 0)::numeric
-      FROM programme p JOIN programme_funding f ON f.programme_id = p.id
-     WHERE p.year = :year
-     GROUP BY p.kind
-    UNION ALL
-    SELECT 'fair', kind, count(*)::numeric, coalesce(sum(standard_booths), 0)::numeric
-      FROM trade_fair
-     WHERE start_on BETWEEN :year_start AND :year_end
-     GROUP BY kind
-    """
+# Where the overview's records are: villages (their figures through them) and co-operatives by their
+# place, programmes and fairs by the province of the department that recorded them.
+VILLAGE_PLACES = Places(
+    Village.id, Village.province_id, Village.district_id, Village.commune_id, Village.other_commune_ids
 )
+COOPERATIVE_PLACES = Places(
+    Cooperative.id,
+    Cooperative.province_id,
+    Cooperative.district_id,
+    Cooperative.commune_id,
+    Cooperative.other_commune_ids,
+)
+PROGRAMME_PLACES = Places(Programme.id, Programme.department_province_id)
+FAIR_PLACES = Places(TradeFair.id, TradeFair.department_province_id)
+
+
+@cache
+def overview_query(province: bool, as_of: bool) -> CompoundSelect[Any]:
+    """The overview's figures of the year `:year` (`:year_start`..`:year_end`) as rows (part, code,
+    a, b), each part an aggregate; with `province`, only the records in the provinces of the bound
+    list `:province`, as recorded or (`as_of`) on the day `:as_of`."""
+
+    def placed(places: Places) -> list[ColumnElement[bool]]:
+        if not province:
+            return []
+        return [in_places(places, {"province": bindparam("province")}, as_of=as_of)]
+
+    year = bindparam("year", type_=Integer)
+    start, end = bindparam("year_start", type_=Date), bindparam("year_end", type_=Date)
+    public = ProgrammeFunding.source.in_(PUBLIC)
+    counterpart = ProgrammeFunding.source == FundingSource.counterpart.value
+    recognised = and_(
+        Village.status != VillageStatus.unrecognised.value,
+        Village.recognised_on <= end,
+        or_(Village.revoked_on.is_(None), Village.revoked_on > end),
+    )
+    villages = (
+        select(
+            literal_column("'village'").label("part"),
+            Village.craft_group.label("code"),
+            cast(func.count(), Numeric).label("a"),
+            cast(func.count().filter(recognised), Numeric).label("b"),
+        )
+        .where(
+            or_(Village.established_year.is_(None), Village.established_year <= year), *placed(VILLAGE_PLACES)
+        )
+        .group_by(func.rollup(Village.craft_group))
+    )
+    in_villages = placed(VILLAGE_PLACES)
+    figures = select(
+        literal_column("'figure'"),
+        null(),
+        whole(VillageFigure.workers),
+        whole(VillageFigure.production_value_vnd),
+    ).where(
+        VillageFigure.year == year,
+        *([VillageFigure.village_id.in_(select(Village.id).where(*in_villages))] if in_villages else []),
+    )
+    cooperatives = (
+        select(
+            literal_column("'cooperative'"),
+            Cooperative.sector,
+            cast(func.count(), Numeric),
+            cast(null(), Numeric),
+        )
+        .where(
+            or_(Cooperative.founded_on.is_(None), Cooperative.founded_on <= end),
+            or_(Cooperative.dissolved_on.is_(None), Cooperative.dissolved_on >= start),
+            *placed(COOPERATIVE_PLACES),
+        )
+        .group_by(func.rollup(Cooperative.sector))
+    )
+    programmes = (
+        select(
+            literal_column("'programme'"), Programme.kind, cast(func.count(), Numeric), cast(null(), Numeric)
+        )
+        .where(Programme.year == year, *placed(PROGRAMME_PLACES))
+        .group_by(Programme.kind)
+    )
+    funding = (
+        select(
+            literal_column("'funding'"),
+            Programme.kind,
+            cast(func.coalesce(func.sum(ProgrammeFunding.amount_vnd).filter(public), 0), Numeric),
+            cast(func.coalesce(func.sum(ProgrammeFunding.amount_vnd).filter(counterpart), 0), Numeric),
+        )
+        .select_from(
+            Programme.__table__.join(
+                ProgrammeFunding.__table__, ProgrammeFunding.programme_id == Programme.id
+            )
+        )
+        .where(Programme.year == year, *placed(PROGRAMME_PLACES))
+        .group_by(Programme.kind)
+    )
+    fairs = (
+        select(
+            literal_column("'fair'"),
+            TradeFair.kind,
+            cast(func.count(), Numeric),
+            whole(TradeFair.standard_booths),
+        )
+        .where(TradeFair.start_on.between(start, end), *placed(FAIR_PLACES))
+        .group_by(TradeFair.kind)
+    )
+    return union_all(villages, figures, cooperatives, programmes, funding, fairs)
+
 
 OVERVIEW_DEPENDS_ON = (
     "village",
@@ -419,10 +525,14 @@ OVERVIEW_DEPENDS_ON = (
     "programme_funding",
     "trade_fair",
 )
+# With `province`, which records count also depends on the units and their successions.
+OVERVIEW_PLACES_DEPEND_ON = ("admin_unit", "admin_unit_succession")
 
 
-def overview_params(year: int) -> dict[str, Any]:
-    return {"year": year, "year_start": date(year, 1, 1), "year_end": date(year, 12, 31)}
+def overview_params(year: int, **geography: Any) -> dict[str, Any]:
+    """The overview query's values: the year's, and the geography given (province, as_of)."""
+    given = {name: value for name, value in geography.items() if value is not None}
+    return {"year": year, "year_start": date(year, 1, 1), "year_end": date(year, 12, 31), **given}
 
 
 def overview_body(year: int, rows: Sequence[Any]) -> dict[str, Any]:

@@ -19,16 +19,17 @@ from app.core.problems import error_responses
 from app.kit.deps import Session
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AnyOf
-from app.kit.types import QReportYear
+from app.kit.types import AS_OF, PLACES_OF, QDay, QProvinceCode, QReportYear
 from app.stats.cache import cached_json
 from app.stats.queries import (
     MAX_DIMENSIONS,
     OVERVIEW_DEPENDS_ON,
-    OVERVIEW_SQL,
+    OVERVIEW_PLACES_DEPEND_ON,
     Stats,
     grouped,
     overview_body,
     overview_params,
+    overview_query,
     stats_values,
     year_span,
 )
@@ -43,6 +44,15 @@ class OverviewQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     year: YearParam = Field(description="The reporting year.")
+    province: AnyOf[QProvinceCode] | None = Field(
+        default=None,
+        description=(
+            "Only these provinces (codes, e.g. 36): villages, their figures and co-operatives by "
+            "their place, programmes and fairs by the province of the department that recorded them. "
+            + PLACES_OF
+        ),
+    )
+    as_of: QDay | None = Field(default=None, description=AS_OF)
 
 
 # Documented as it is served: an ETag on every answer, If-None-Match taken, 304 for a current copy.
@@ -82,10 +92,15 @@ async def overview(
     year = params.year
 
     async def compute() -> bytes:
-        rows = (await session.execute(OVERVIEW_SQL, overview_params(year))).all()
+        query = overview_query(
+            params.province is not None, params.province is not None and params.as_of is not None
+        )
+        values = overview_params(year, province=params.province, as_of=params.as_of)
+        rows = (await session.execute(query, values)).all()
         return json_body(overview_body(year, rows))
 
-    return await cached_json(request, session, OVERVIEW_DEPENDS_ON, compute)
+    depends_on = OVERVIEW_DEPENDS_ON + (OVERVIEW_PLACES_DEPEND_ON if params.province is not None else ())
+    return await cached_json(request, session, depends_on, compute)
 
 
 def json_body(body: dict[str, Any]) -> bytes:
@@ -184,8 +199,9 @@ def format_row(stats: Stats, dims: list[str], row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in dims:
         dimension = stats.dimensions[name]
-        if dimension.kind == "district":
-            out[name] = {k: row[f"{name}__{k}"] for k in ("id", "code", "name")}
+        if dimension.kind == "unit":
+            unit = {k: row[f"{name}__{k}"] for k in ("id", "code", "name")}
+            out[name] = None if unit["id"] is None else unit
         elif dimension.kind == "enum":
             code = row[name]
             label = dimension.enum(code) if code is not None and dimension.enum else None

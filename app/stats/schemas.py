@@ -156,6 +156,27 @@ class District(BaseModel):
     name: str
 
 
+class Province(District):
+    """A province: its id, code and name."""
+
+
+class Commune(District):
+    """A commune (ward, township, special zone): its id, code and name."""
+
+
+# The unit dimensions: as recorded, or with as_of the units of that day; null is "unassigned".
+UNASSIGNED = (
+    "As recorded, or with as_of the unit valid that day; null groups the records without one "
+    "(unassigned: the unit cannot be told on that day, e.g. a commune merged in part into several "
+    "with no other_commune_ids saying which{extra}). Totals count them too."
+)
+IN_PROVINCE = "The province. " + UNASSIGNED.format(extra="")
+IN_DISTRICT = "The district. " + UNASSIGNED.format(
+    extra="; none after 2025-06-30, when districts were abolished, and for a record placed in a 2025 commune"
+)
+IN_COMMUNE = "The commune. " + UNASSIGNED.format(extra="; or a record placed only in a district or province")
+
+
 def _dimension(description: str) -> Any:
     return Field(description=f"{description} Present only when grouped by it.")
 
@@ -168,7 +189,9 @@ class VillageDimension(StrEnum):
 
     craft_group = "craft_group"
     status = "status"
+    province = "province"
     district = "district"
+    commune = "commune"
     year = "year"
 
 
@@ -191,7 +214,9 @@ class VillageStatsRow(VillageStatsTotals, total=False):
 
     craft_group: Annotated[CraftGroupLabel, _dimension("The craft group.")]
     status: Annotated[VillageStatusLabel, _dimension("The status.")]
-    district: Annotated[District, _dimension("The district.")]
+    province: Annotated[Province | None, _dimension(IN_PROVINCE)]
+    district: Annotated[District | None, _dimension(IN_DISTRICT)]
+    commune: Annotated[Commune | None, _dimension(IN_COMMUNE)]
     year: Annotated[int, _dimension("The year of the figures.")]
 
 
@@ -204,7 +229,9 @@ class CooperativeDimension(StrEnum):
     sector = "sector"
     legal_form = "legal_form"
     status = "status"
+    province = "province"
     district = "district"
+    commune = "commune"
     founded_year = "founded_year"
 
 
@@ -224,7 +251,9 @@ class CooperativeStatsRow(CooperativeStatsTotals, total=False):
     sector: Annotated[CooperativeSectorLabel, _dimension("The sector.")]
     legal_form: Annotated[LegalFormLabel, _dimension("The legal form.")]
     status: Annotated[CooperativeStatusLabel, _dimension("The status.")]
-    district: Annotated[District, _dimension("The district.")]
+    province: Annotated[Province | None, _dimension(IN_PROVINCE)]
+    district: Annotated[District | None, _dimension(IN_DISTRICT)]
+    commune: Annotated[Commune | None, _dimension(IN_COMMUNE)]
     founded_year: Annotated[
         int | None, _dimension("The year of founded_on; null for co-operatives without one.")
     ]
@@ -240,6 +269,7 @@ class ProgrammeDimension(StrEnum):
     kind = "kind"
     activity = "activity"
     funding_source = "funding_source"
+    province = "province"
 
 
 @with_config(CLOSED)
@@ -264,6 +294,14 @@ class ProgrammeStatsRow(ProgrammeStatsTotals, total=False):
     funding_source: Annotated[
         FundingSourceLabel | None,
         _dimension("The source of the funding lines; null for the programmes without any."),
+    ]
+    province: Annotated[
+        Province | None,
+        _dimension(
+            "The province whose Department of Industry and Trade recorded the programme "
+            "(department_province_id): as recorded, or with as_of the province of that day; null "
+            "for programmes without one (unassigned)."
+        ),
     ]
 
 

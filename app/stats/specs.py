@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.cooperatives.resource import COOPERATIVES
 from app.models import (
+    AdminLevel,
     Cooperative,
     CooperativeSector,
     CooperativeStatus,
@@ -28,6 +29,7 @@ from app.stats.queries import (
     fair_query,
     programme_query,
     programme_totals,
+    unit_dim,
     village_query,
     village_year_range,
     year_of,
@@ -42,11 +44,13 @@ VILLAGE_STATS = Stats(
     dimensions={
         "craft_group": enum_dim(Village.craft_group, CraftGroup),
         "status": enum_dim(Village.status, VillageStatus),
-        "district": Dimension("district"),
+        "province": unit_dim(AdminLevel.province),
+        "district": unit_dim(AdminLevel.district),
+        "commune": unit_dim(AdminLevel.commune),
         "year": Dimension("number"),  # the year of the figures; bound by the query
     },
     measures=("villages", "recognised", "households", "workers", "production_value_vnd"),
-    depends_on=("admin_unit", "village", "village_figure"),
+    depends_on=("admin_unit", "admin_unit_succession", "village", "village_figure"),
     build=village_query,
     response=VillageStats,
     resolve=village_year_range,
@@ -60,11 +64,13 @@ COOPERATIVE_STATS = Stats(
         "sector": enum_dim(Cooperative.sector, CooperativeSector),
         "legal_form": enum_dim(Cooperative.legal_form, LegalForm),
         "status": enum_dim(Cooperative.status, CooperativeStatus),
-        "district": Dimension("district"),
+        "province": unit_dim(AdminLevel.province),
+        "district": unit_dim(AdminLevel.district),
+        "commune": unit_dim(AdminLevel.commune),
         "founded_year": Dimension("number", year_of(Cooperative.founded_on)),
     },
     measures=("cooperatives", "members", "charter_capital_vnd"),
-    depends_on=("admin_unit", "cooperative"),
+    depends_on=("admin_unit", "admin_unit_succession", "cooperative"),
     build=cooperative_query,
     response=CooperativeStats,
 )
@@ -77,9 +83,16 @@ PROGRAMME_STATS = Stats(
         "kind": enum_dim(Programme.kind, ProgrammeKind),
         "activity": enum_dim(Programme.activity, ProgrammeActivity),
         "funding_source": enum_dim(None, FundingSource),  # bound to the funding lines by the query
+        "province": unit_dim(AdminLevel.province),  # the department's (department_province_id)
     },
     measures=("programmes", "support_vnd", "counterpart_vnd", "beneficiaries"),
-    depends_on=("programme", "programme_funding", "programme_beneficiary"),
+    depends_on=(
+        "admin_unit",
+        "admin_unit_succession",
+        "programme",
+        "programme_funding",
+        "programme_beneficiary",
+    ),
     build=programme_query,
     response=ProgrammeStats,
     build_totals=programme_totals,

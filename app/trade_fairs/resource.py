@@ -8,8 +8,9 @@ from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, extract,
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.i18n import tr
+from app.kit.places import check_level
 from app.kit.resource import Child, Resource, Summary
-from app.models import FairKind, Programme, TradeFair, TradeFairParticipant
+from app.models import AdminLevel, AdminUnit, FairKind, Programme, TradeFair, TradeFairParticipant
 from app.trade_fairs.schemas import TradeFairCreate, TradeFairQuery, TradeFairRead, TradeFairUpdate
 
 
@@ -75,7 +76,11 @@ TRADE_FAIRS: Resource[TradeFair] = Resource(
     },
     search=TradeFair.search_text,
     load=(joinedload(TradeFair.programme), selectinload(TradeFair.participants)),
-    summaries={"programme": Summary(Programme, TradeFair.programme_id)},
+    summaries={
+        "programme": Summary(Programme, TradeFair.programme_id),
+        "department_province": Summary(AdminUnit, TradeFair.department_province_id, ("id", "code", "name")),
+    },
+    check=check_level("department_province_id", AdminLevel.province),
     children={"participants": Child(TradeFairParticipant, "trade_fair_id")},
     custom={"year": _in_years, "year_from": _from_year, "year_to": _to_year},
 )

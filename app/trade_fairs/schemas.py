@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.i18n import tr
 from app.kit.pagination import FilterParams
-from app.kit.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
+from app.kit.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
 from app.kit.types import (
     Count,
     Country,
@@ -65,6 +65,14 @@ class TradeFairCreate(Body):
     sales_vnd: Vnd | None = None
     cost_vnd: Vnd | None = None
     programme_id: Id | None = Field(default=None, description="The programme that paid for it.")
+    department_province_id: Id | None = Field(
+        default=None,
+        description=(
+            "The province whose Department of Industry and Trade recorded the fair: it hosted the "
+            "fair, or took businesses to it (an administrative unit of level province). The venue is "
+            "city and province."
+        ),
+    )
     participants: list[Participant] = Field(default_factory=list, max_length=5000)
 
     @model_validator(mode="after")
@@ -114,6 +122,8 @@ class TradeFairRead(RecordRead):
     cost_vnd: Money | None
     programme_id: Int64 | None
     programme: NamedSummary | None
+    department_province_id: Int64 | None
+    department_province: AdminUnitSummary | None
     participants: list[ParticipantRead]
 
 

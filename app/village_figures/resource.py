@@ -8,7 +8,9 @@ from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 
 from app.core.i18n import tr
+from app.kit.places import check_village_figure
 from app.kit.resource import Resource, Summary
+from app.kit.timeline import Places
 from app.models import FigureQualifier, Village, VillageFigure
 from app.village_figures.schemas import (
     VillageFigureCreate,
@@ -59,4 +61,9 @@ VILLAGE_FIGURES: Resource[VillageFigure] = Resource(
     load=(contains_eager(VillageFigure.village),),
     summaries={"village": Summary(Village, VillageFigure.village_id)},
     joins=_join_village,
+    check=check_village_figure,
+    # The village's places (joined).
+    places=Places(
+        Village.id, Village.province_id, Village.district_id, Village.commune_id, Village.other_commune_ids
+    ),
 )

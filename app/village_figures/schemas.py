@@ -6,7 +6,27 @@ from pydantic import Field
 
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AnyOf, Body, NamedSummary, RecordRead, partial_model
-from app.kit.types import Count, Id, Int32, Int64, Money, QCount, QId, QReportYear, QVnd, Vnd, Year
+from app.kit.types import (
+    AS_OF,
+    IN_COMMUNE,
+    IN_DISTRICT,
+    IN_PROVINCE,
+    Count,
+    Id,
+    Int32,
+    Int64,
+    Money,
+    QCommuneCode,
+    QCount,
+    QDay,
+    QDistrictCode,
+    QId,
+    QProvinceCode,
+    QReportYear,
+    QVnd,
+    Vnd,
+    Year,
+)
 from app.models import CraftGroup, FigureQualifier
 
 
@@ -57,3 +77,7 @@ class VillageFigureQuery(FilterParams):
     production_value_vnd_max: QVnd | None = None
     average_income_vnd_min: QVnd | None = None
     average_income_vnd_max: QVnd | None = None
+    province: AnyOf[QProvinceCode] | None = Field(default=None, description="The village's. " + IN_PROVINCE)
+    district: AnyOf[QDistrictCode] | None = Field(default=None, description="The village's. " + IN_DISTRICT)
+    commune: AnyOf[QCommuneCode] | None = Field(default=None, description="The village's. " + IN_COMMUNE)
+    as_of: QDay | None = Field(default=None, description=AS_OF)

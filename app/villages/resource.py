@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.orm import joinedload
 
 from app.core.i18n import tr
+from app.kit.places import check_village
 from app.kit.resource import Resource, Summary
+from app.kit.timeline import Places
 from app.models import AdminUnit, CraftGroup, Village, VillageStatus
 from app.villages.schemas import VillageCreate, VillageQuery, VillageRead, VillageUpdate
 
@@ -36,7 +38,9 @@ VILLAGES: Resource[Village] = Resource(
         "name": Village.name_sort,
         "craft_group": Village.craft_group,
         "status": Village.status,
+        "commune_id": Village.commune_id,
         "district_id": Village.district_id,
+        "province_id": Village.province_id,
         "established_year": Village.established_year,
         "households_total": Village.households_total,
         "households_participating": Village.households_participating,
@@ -46,5 +50,13 @@ VILLAGES: Resource[Village] = Resource(
     },
     search=Village.search_text,
     load=(joinedload(Village.district),),
-    summaries={"district": Summary(AdminUnit, Village.district_id, ("id", "code", "name"))},
+    summaries={
+        "commune_unit": Summary(AdminUnit, Village.commune_id, ("id", "code", "name")),
+        "district": Summary(AdminUnit, Village.district_id, ("id", "code", "name")),
+        "province": Summary(AdminUnit, Village.province_id, ("id", "code", "name")),
+    },
+    check=check_village,
+    places=Places(
+        Village.id, Village.province_id, Village.district_id, Village.commune_id, Village.other_commune_ids
+    ),
 )

@@ -8,8 +8,23 @@ from pydantic import Field, model_validator
 
 from app.core.i18n import tr
 from app.kit.pagination import FilterParams
-from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
+from app.kit.schemas import (
+    COMMUNE_ID,
+    DISTRICT_ID,
+    OTHER_COMMUNE_IDS,
+    PROVINCE_ID,
+    AdminUnitSummary,
+    AnyOf,
+    Body,
+    OtherCommunes,
+    RecordRead,
+    partial_model,
+)
 from app.kit.types import (
+    AS_OF,
+    IN_COMMUNE,
+    IN_DISTRICT,
+    IN_PROVINCE,
     Count,
     Day,
     EstablishedYear,
@@ -21,9 +36,12 @@ from app.kit.types import (
     Longitude,
     LongText,
     Name,
+    QCommuneCode,
     QCount,
     QDay,
+    QDistrictCode,
     QId,
+    QProvinceCode,
     QYear,
     SearchQuery,
     ShortText,
@@ -35,8 +53,15 @@ class VillageCreate(Body):
     """A craft village, recognised or not."""
 
     name: Name = Field(examples=["Vân Chàng"])
-    commune: ShortText | None = Field(default=None, examples=["Nam Giang"])
-    district_id: Id = Field(description="The district-level administrative unit.")
+    commune: ShortText | None = Field(
+        default=None,
+        description="The commune's name as reported (the source's spelling); the place itself is commune_id.",
+        examples=["Nam Giang"],
+    )
+    commune_id: Id | None = Field(default=None, description=COMMUNE_ID)
+    district_id: Id | None = Field(default=None, description=DISTRICT_ID)
+    province_id: Id | None = Field(default=None, description=PROVINCE_ID)
+    other_commune_ids: OtherCommunes = Field(default_factory=list, description=OTHER_COMMUNE_IDS)
     craft_group: CraftGroup
     crafts: list[ShortText] = Field(default_factory=list, max_length=50, examples=[["rèn", "cơ khí nhỏ"]])
     status: VillageStatus = VillageStatus.unrecognised
@@ -86,8 +111,13 @@ VillageUpdate = partial_model(VillageCreate, "VillageUpdate")
 class VillageRead(RecordRead):
     name: str
     commune: str | None
-    district_id: Int64
-    district: AdminUnitSummary
+    commune_id: Int64 | None
+    commune_unit: AdminUnitSummary | None = Field(description="The commune of commune_id.")
+    district_id: Int64 | None
+    district: AdminUnitSummary | None
+    province_id: Int64
+    province: AdminUnitSummary
+    other_commune_ids: list[Int64]
     craft_group: CraftGroup
     crafts: list[str]
     status: VillageStatus
@@ -119,3 +149,7 @@ class VillageQuery(FilterParams):
     households_total_max: QCount | None = None
     recognised_on_from: QDay | None = None
     recognised_on_to: QDay | None = None
+    province: AnyOf[QProvinceCode] | None = Field(default=None, description=IN_PROVINCE)
+    district: AnyOf[QDistrictCode] | None = Field(default=None, description=IN_DISTRICT)
+    commune: AnyOf[QCommuneCode] | None = Field(default=None, description=IN_COMMUNE)
+    as_of: QDay | None = Field(default=None, description=AS_OF)

@@ -99,11 +99,17 @@ CASES: dict[str, Case] = {
 
 # Each RESTRICT foreign key of these tables: a record referred to only through it.
 RESTRICT: dict[str, Restrict] = {
+    # A district of its own with one commune (BASE's units are also its records' places).
     "fk_admin_unit_parent_id_admin_unit": Restrict(
-        (),
-        "DELETE FROM admin_unit WHERE id = 9001",
-        "admin-units/9001",
-        {"resource": "admin-units", "field": "parent_id", "count": 1, "ids": [9002]},
+        (
+            "INSERT INTO admin_unit (id, code, name, level, parent_id)"
+            " VALUES (9004, '997', 'Huyện 997', 'district', 9001)",
+            "INSERT INTO admin_unit (id, code, name, level, parent_id)"
+            " VALUES (9003, '998', 'Xã 998', 'commune', 9004)",
+        ),
+        "DELETE FROM admin_unit WHERE id = 9004",
+        "admin-units/9004",
+        {"resource": "admin-units", "field": "parent_id", "count": 1, "ids": [9003]},
     ),
     # A succession names the unit at its other end.
     "fk_admin_unit_succession_predecessor_id_admin_unit": Restrict(

@@ -148,13 +148,16 @@ async def test_delete_refused_while_referred_to(client: httpx.AsyncClient, db: A
 
     problem = assert_problem(await client.delete(f"{UNITS}/{nam_dinh['id']}"), 409)
     assert problem["type"].endswith("conflict")
-    assert problem["referenced_by"] == [
+    # The districts name it as their parent; the village and the co-operative as their province.
+    assert sorted(problem["referenced_by"], key=lambda r: (r["resource"], r["field"])) == [
         {
             "resource": "admin-units",
             "field": "parent_id",
             "count": 2,
             "ids": sorted([nam_truc["id"], my_loc["id"]]),
-        }
+        },
+        {"resource": "cooperatives", "field": "province_id", "count": 1, "ids": [htx["id"]]},
+        {"resource": "villages", "field": "province_id", "count": 1, "ids": [van_chang["id"]]},
     ]
     problem = assert_problem(await client.delete(f"{UNITS}/{nam_truc['id']}"), 409)
     assert sorted(problem["referenced_by"], key=lambda r: r["resource"]) == [

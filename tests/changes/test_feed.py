@@ -30,7 +30,9 @@ SEEDS = (1, 2, 3, 4)
 DISTRICT = 1
 
 SETUP = f"""
-INSERT INTO admin_unit (id, code, name, level) VALUES ({DISTRICT}, '362', 'Nam Trực', 'district');
+INSERT INTO admin_unit (id, code, name, level, parent_id)
+VALUES ({DISTRICT + 1}, '36', 'Nam Định', 'province', NULL),
+       ({DISTRICT}, '362', 'Nam Trực', 'district', {DISTRICT + 1});
 INSERT INTO village (name, district_id, craft_group)
 SELECT 'Làng ' || n, {DISTRICT}, 'handicraft' FROM generate_series(1, 20) AS n;
 """

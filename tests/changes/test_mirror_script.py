@@ -31,9 +31,12 @@ pytestmark = pytest.mark.slow
 JSON = dict[str, Any]
 
 SETUP = """
-INSERT INTO admin_unit (code, name, level) VALUES ('362', 'Nam Trực', 'district');
+INSERT INTO admin_unit (code, name, level) VALUES ('36', 'Nam Định', 'province');
+INSERT INTO admin_unit (code, name, level, parent_id)
+SELECT '362', 'Nam Trực', 'district', id FROM admin_unit;
 INSERT INTO village (name, district_id, craft_group)
-SELECT 'Làng ' || n, (SELECT id FROM admin_unit), 'handicraft' FROM generate_series(1, 30) AS n;
+SELECT 'Làng ' || n, (SELECT id FROM admin_unit WHERE level = 'district'), 'handicraft'
+  FROM generate_series(1, 30) AS n;
 """
 
 
@@ -104,12 +107,12 @@ def test_the_reference_consumer_keeps_an_equal_copy(live: tuple[str, str], tmp_p
     db = tmp_path / "mirror.sqlite"
     with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as http:
         first = mirror(base, key, db)
-        assert "copied 31 records: 1 admin-units, 30 villages" in first
-        assert "applied 0 changes; up to date with 31 records" in first
+        assert "copied 32 records: 2 admin-units, 30 villages" in first
+        assert "applied 0 changes; up to date with 32 records" in first
         assert copied(db) == service(http)
         assert copied(db, whole=True)[("villages", 3)] == http.get(f"{API}/villages/3").json()
 
-        district = copied(db)[("admin-units", 1)]["id"]
+        district = copied(db)[("admin-units", 2)]["id"]  # 1 is its province
         made = http.post(
             f"{API}/villages", json={"name": "Mới", "district_id": district, "craft_group": "salt"}
         )
@@ -130,7 +133,7 @@ def test_the_reference_consumer_keeps_an_equal_copy(live: tuple[str, str], tmp_p
         ).is_success
 
         second = mirror(base, key, db)
-        assert "applied 6 changes; up to date with 31 records" in second
+        assert "applied 6 changes; up to date with 32 records" in second
         assert copied(db) == service(http)
         assert copied(db)[("admin-units", district)]["name"] == "Nam Trực 2"
         # A village the feed did not mention keeps the summary it was copied with.
@@ -144,5 +147,5 @@ def test_the_reference_consumer_keeps_an_equal_copy(live: tuple[str, str], tmp_p
             conn.execute("UPDATE state SET value = ? WHERE key = 'cursor'", (old,))
             conn.execute("DELETE FROM record WHERE id = 5")
         third = mirror(base, key, db)
-        assert "older than the feed's retention" in third and "copied 31 records" in third
+        assert "older than the feed's retention" in third and "copied 32 records" in third
         assert copied(db) == service(http)

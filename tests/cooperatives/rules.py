@@ -54,6 +54,16 @@ CASES: dict[str, Case] = {
         insert("cooperative", status="'closed'"),
         post("cooperatives", status="closed"),
     ),
+    "cooperative commune missing": Case(
+        "fk_cooperative_commune_id_admin_unit",
+        insert("cooperative", commune_id=NOWHERE),
+        post("cooperatives", commune_id=int(NOWHERE)),
+    ),
+    "cooperative province missing": Case(
+        "fk_cooperative_province_id_admin_unit",
+        insert("cooperative", district_id="NULL", province_id=NOWHERE),
+        post("cooperatives", district_id=None, province_id=int(NOWHERE)),
+    ),
     "cooperative district missing": Case(
         "fk_cooperative_district_id_admin_unit",
         insert("cooperative", district_id=NOWHERE),

@@ -37,6 +37,8 @@ def used_templates() -> dict[str, str]:
             message = constraint.info.get("message")
             if message is not None:
                 found.setdefault(str(message), f"rule {constraint.name} of {table.name}")
+        for name, message in table.info.get("rules", {}).items():
+            found.setdefault(str(message), f"rule {name} of {table.name} (a trigger's)")
     return found
 
 

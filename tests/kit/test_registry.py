@@ -58,12 +58,33 @@ RULES_WITH_MESSAGES = {
     "uq_trade_fair_participant_trade_fair_id_village_id",
     "uq_trade_fair_participant_trade_fair_id_cooperative_id",
 }
+# Rules a trigger enforces (migration 0008), raised under these names.
+PLACE_RULES = {
+    f"ck_{table}_{rule}"
+    for table in ("village", "cooperative")
+    for rule in (
+        "commune_level",
+        "district_level",
+        "province_level",
+        "placed",
+        "parents_agree",
+        "other_communes_valid",
+        "communes_apart",
+    )
+}
+TRIGGER_RULES = PLACE_RULES | {
+    "ck_village_figures_placed",
+    "ck_village_figure_year_placed",
+    "ck_cooperative_founding_placed",
+    "ck_programme_department_province_level",
+    "ck_trade_fair_department_province_level",
+}
 
 
 def test_derived_tables() -> None:
     assert {table: (o.resource, o.id_column) for table, o in REGISTRY.owners.items()} == OWNERS
     assert set(REGISTRY.tracked_tables) == TRACKED
-    assert REGISTRY.constraint_messages.keys() == RULES_WITH_MESSAGES
+    assert REGISTRY.constraint_messages.keys() == RULES_WITH_MESSAGES | TRIGGER_RULES
     assert REGISTRY.labels["admin_unit"] == "administrative unit"
     assert REGISTRY.labels["cooperative"] == "co-operative"
     assert list(REGISTRY.enums)[-1] == "role"
@@ -72,6 +93,16 @@ def test_derived_tables() -> None:
 async def test_every_rule_with_a_message_exists_in_the_database(db: AsyncSession) -> None:
     names = set((await db.execute(text("SELECT conname FROM pg_constraint"))).scalars())
     assert names >= RULES_WITH_MESSAGES
+    # A trigger's rule: a constraint trigger of that name, or a trigger function that raises it
+    # (the rules of place_record() are named ck_<its table>_<rule>).
+    sources = " ".join((await db.execute(text("SELECT prosrc FROM pg_proc"))).scalars())
+    for rule in TRIGGER_RULES - names:
+        table = next(
+            t
+            for t in ("village_figure", "village", "cooperative", "programme", "trade_fair")
+            if rule.startswith(f"ck_{t}_")
+        )
+        assert f"{rule.removeprefix(f'ck_{table}_')}'" in sources, rule
 
 
 def _registry(*resources: object) -> Registry:

@@ -19,6 +19,11 @@ TABLES = ("programme", "programme_funding", "programme_beneficiary")
 
 CASES: dict[str, Case] = {
     # programme
+    "programme department province missing": Case(
+        "fk_programme_department_province_id_admin_unit",
+        insert("programme", department_province_id=NOWHERE),
+        post("programmes", department_province_id=int(NOWHERE)),
+    ),
     "programme activity of the other kind": Case(
         "ck_programme_activity_matches_kind",
         insert("programme", kind="'trade_promotion'", activity="'vocational_training'"),

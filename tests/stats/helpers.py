@@ -99,9 +99,9 @@ MEASURES = {"villages": VILLAGE, "cooperatives": COOPERATIVE, "programmes": PROG
 
 # Each statistic's dimensions, in the order it lists them.
 DIMENSIONS = {
-    "villages": ["craft_group", "status", "district", "year"],
-    "cooperatives": ["sector", "legal_form", "status", "district", "founded_year"],
-    "programmes": ["year", "kind", "activity", "funding_source"],
+    "villages": ["craft_group", "status", "province", "district", "commune", "year"],
+    "cooperatives": ["sector", "legal_form", "status", "province", "district", "commune", "founded_year"],
+    "programmes": ["year", "kind", "activity", "funding_source", "province"],
     "trade-fairs": ["year", "kind", "province", "country"],
 }
 

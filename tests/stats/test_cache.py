@@ -207,11 +207,12 @@ async def test_a_write_changes_the_etags_of_what_depends_on_it(client: httpx.Asy
     after_programme = await etags(client)
     assert changed(after_cooperative, after_programme) == {"overview", "programmes"}
 
-    # Renaming a district changes what the grouped statistics show of it, not the overview.
+    # Renaming a district changes what the grouped statistics show of it (programmes show their
+    # department's province), not the overview (without `province`).
     renamed = await client.patch(f"/api/v1/admin-units/{at.district_id}", json={"name": "Huyện Nam Trực"})
     assert renamed.status_code == 200, renamed.text
     after_rename = await etags(client)
-    assert changed(after_programme, after_rename) == {"villages", "cooperatives"}
+    assert changed(after_programme, after_rename) == {"villages", "cooperatives", "programmes"}
 
     # A figure of a village is a village statistic's data.
     await f.figure(client, at.village_id, 2015, workers=12)
@@ -303,10 +304,13 @@ async def test_a_rolled_back_request_bumps_nothing(client: httpx.AsyncClient, db
 
 async def test_changes_left_unflushed_are_counted_at_commit(db: AsyncSession) -> None:
     start = await versions(db)
-    unit = AdminUnit(code="999", name="Huyện thử", level="district")
+    province = AdminUnit(code="99", name="Tỉnh thử", level="province")
+    db.add(province)
+    await db.flush()
+    unit = AdminUnit(code="999", name="Huyện thử", level="district", parent_id=province.id)
     db.add(unit)
     await db.flush()
-    db.add(Village(name="Làng chưa flush", district_id=unit.id, craft_group="salt"))
+    db.add(Village(name="Làng chưa flush", district_id=unit.id, province_id=province.id, craft_group="salt"))
     await db.commit()  # the commit flushes the village
     assert bumped(start, await versions(db)) == {"admin_unit": 1, "village": 1}
 

@@ -223,6 +223,15 @@ NULLABLE = {
     ("cooperatives", "founded_year"),  # founded_on is optional
     ("programmes", "funding_source"),  # a programme without funding lines (code, vi and en null)
     ("trade-fairs", "province"),  # province is optional
+    # The units: none as of a day it cannot be told (unassigned), no district for a 2025 commune,
+    # no commune for a record placed in a district only, no department province for a programme.
+    ("villages", "province"),
+    ("villages", "district"),
+    ("villages", "commune"),
+    ("cooperatives", "province"),
+    ("cooperatives", "district"),
+    ("cooperatives", "commune"),
+    ("programmes", "province"),
 }
 
 

@@ -71,10 +71,12 @@ async def test_filtered_statistics_use_the_indexes(
 ) -> None:
     # 100 districts x 100 villages, 100 years x 100 programmes, 100 years x 100 fairs: a filter on
     # one district, one year or one year's dates selects 1 % of a table, where an index wins.
+    await db.execute(text("INSERT INTO admin_unit (code, name, level) VALUES ('x0', 'Tỉnh', 'province')"))
     await db.execute(
         text(
-            "INSERT INTO admin_unit (code, name, level)"
-            " SELECT 'x' || g, 'Huyện ' || g, 'district' FROM generate_series(1, 100) g"
+            "INSERT INTO admin_unit (code, name, level, parent_id)"
+            " SELECT 'x' || g, 'Huyện ' || g, 'district', (SELECT id FROM admin_unit WHERE code = 'x0')"
+            " FROM generate_series(1, 100) g"
         )
     )
     await db.execute(
@@ -82,7 +84,7 @@ async def test_filtered_statistics_use_the_indexes(
             "INSERT INTO village (name, district_id, craft_group)"
             " SELECT 'Làng ' || g, d.id, 'salt' FROM generate_series(1, 10000) g"
             " JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM admin_unit"
-            "       WHERE code LIKE 'x%') d ON d.n = g % 100"
+            "       WHERE code LIKE 'x%' AND level = 'district') d ON d.n = g % 100"
         )
     )
     await db.execute(

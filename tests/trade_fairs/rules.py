@@ -66,6 +66,11 @@ CASES: dict[str, Case] = {
         insert("trade_fair", start_on="'1899-12-31'", end_on="'1900-01-01'"),
         post("trade-fairs", start_on="1899-12-31", end_on="1900-01-01"),
     ),
+    "fair department province missing": Case(
+        "fk_trade_fair_department_province_id_admin_unit",
+        insert("trade_fair", department_province_id=NOWHERE),
+        post("trade-fairs", department_province_id=int(NOWHERE)),
+    ),
     "fair programme missing": Case(
         "fk_trade_fair_programme_id_programme",
         insert("trade_fair", programme_id=NOWHERE),

@@ -17,10 +17,10 @@ FACTS = ResourceFacts(
     other_value=130,
     second_change={"commune": "Nam Giang"},
     total_after_create=2,  # places() made a village
-    required={"name", "district_id", "craft_group"},
+    required={"name", "craft_group"},  # and a place: commune_id, district_id or province_id
     not_null=[
         "name",
-        "district_id",
+        "other_commune_ids",
         "craft_group",
         "crafts",
         "status",
@@ -29,8 +29,8 @@ FACTS = ResourceFacts(
         "is_illustrative",
     ],
     only_made="craft_group=manufacturing",
-    sortable="""craft_group created_at district_id established_year households_participating
-        households_total id name recognised_on status updated_at""",
+    sortable="""commune_id craft_group created_at district_id established_year households_participating
+        households_total id name province_id recognised_on status updated_at""",
     text_field="notes",
     integer_field="households_total",
 )

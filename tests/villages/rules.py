@@ -80,6 +80,16 @@ CASES: dict[str, Case] = {
         insert("village", status="'famous'", recognised_on="'2010-01-01'"),
         post("villages", status="famous", recognised_on="2010-01-01"),
     ),
+    "village commune missing": Case(
+        "fk_village_commune_id_admin_unit",
+        insert("village", commune_id=NOWHERE),
+        post("villages", commune_id=int(NOWHERE)),
+    ),
+    "village province missing": Case(
+        "fk_village_province_id_admin_unit",
+        insert("village", district_id="NULL", province_id=NOWHERE),
+        post("villages", district_id=None, province_id=int(NOWHERE)),
+    ),
     "village district missing": Case(
         "fk_village_district_id_admin_unit",
         insert("village", district_id=NOWHERE),

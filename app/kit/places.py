@@ -1,0 +1,343 @@
+"""Records placed in the gazetteer, checked against time: the write checks (Resource.check) of
+villages, their figures, co-operatives, and of the records that name a province.
+
+A placed record (village, co-operative) names its commune as recorded (`commune_id`, a unit of
+level commune valid when its figures were taken), or only its district or its province; the units
+above are derived from the most specific one given, through the parents (the trigger
+place_record() of migration 0008 derives them too: these checks answer first, with a 422 naming
+the field). `other_commune_ids` holds its communes at other dates, no two of them (nor one and
+commune_id) valid on the same day. Every year a village has figures for needs one of its units
+valid in that year (its communes when it has any, else its district, else its province), and a
+co-operative one valid on founded_on; constraint triggers of migration 0008 are the backstop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import FieldError, InvalidInput
+from app.core.i18n import Text, tr
+from app.models import AdminLevel, AdminUnit, Village, VillageFigure
+
+PLACE_FIELDS = ("commune_id", "district_id", "province_id", "other_commune_ids")
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    valid_from: date | None
+    valid_to: date | None
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def valid_during(self, first: date, last: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= last) and (
+            self.valid_to is None or self.valid_to >= first
+        )
+
+    def overlaps(self, other: Unit) -> bool:
+        return self.valid_during(other.valid_from or date.min, other.valid_to or date.max)
+
+    def validity(self) -> Text:
+        if self.valid_from and self.valid_to:
+            return tr(
+                "{unit} exists from {start} to {end}",
+                unit=str(self),
+                start=self.valid_from,
+                end=self.valid_to,
+            )
+        if self.valid_from:
+            return tr("{unit} exists from {start}", unit=str(self), start=self.valid_from)
+        return tr("{unit} exists until {end}", unit=str(self), end=self.valid_to)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a record is, as it would be written: the values derived, and the units whose
+    validity decides which dates it can have figures for."""
+
+    derived: dict[str, int | None]
+    units: tuple[Unit, ...]
+    field: str  # the field that names those units
+
+    def covers(self, first: date, last: date) -> bool:
+        return any(u.valid_during(first, last) for u in self.units)
+
+    def validity(self) -> Text:
+        return joined(u.validity() for u in self.units)
+
+
+def joined(texts: Iterable[Text]) -> Text:
+    """Sentences joined by "; ", each still sayable in Vietnamese."""
+    result: Text | None = None
+    for text in texts:
+        result = text if result is None else tr("{first}; {second}", first=result, second=text)
+    assert result is not None
+    return result
+
+
+async def _units(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Unit]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(
+            AdminUnit.id,
+            AdminUnit.code,
+            AdminUnit.name,
+            AdminUnit.level,
+            AdminUnit.parent_id,
+            AdminUnit.valid_from,
+            AdminUnit.valid_to,
+        ).where(AdminUnit.id.in_(wanted))
+    )
+    return {row.id: Unit(*row) for row in rows}
+
+
+def _level_error(field: str, unit: Unit, level: str) -> FieldError | None:
+    if unit.level == level:
+        return None
+    if level == AdminLevel.commune:
+        message = tr("must be a commune: {unit} is not", unit=str(unit))
+    elif level == AdminLevel.district:
+        message = tr("must be a district: {unit} is not", unit=str(unit))
+    else:
+        message = tr("must be a province: {unit} is not", unit=str(unit))
+    return FieldError(field=field, message=message, location="body")
+
+
+def refuse(errors: Sequence[FieldError]) -> None:
+    if errors:
+        raise InvalidInput(
+            tr(
+                "the record's place is not valid: {fields}",
+                fields=", ".join(dict.fromkeys(e.field for e in errors)),
+            ),
+            errors=list(errors),
+        )
+
+
+def _levels(units: Mapping[int, Unit], values: Mapping[str, Any], others: Sequence[int]) -> list[FieldError]:
+    """Each unit given is of its field's level; each of other_commune_ids exists."""
+    errors: list[FieldError] = []
+    for field, level in (
+        ("commune_id", AdminLevel.commune),
+        ("district_id", AdminLevel.district),
+        ("province_id", AdminLevel.province),
+    ):
+        unit_id = values.get(field)
+        if unit_id is not None and unit_id in units:
+            errors.extend(e for e in [_level_error(field, units[unit_id], level)] if e)
+    for index, unit_id in enumerate(others):
+        field = f"other_commune_ids.{index}"
+        if unit_id not in units:
+            message = tr("{resource} {id} does not exist", resource=tr("administrative unit"), id=unit_id)
+            errors.append(FieldError(field=field, message=message, location="body"))
+        else:
+            errors.extend(e for e in [_level_error(field, units[unit_id], AdminLevel.commune)] if e)
+    return errors
+
+
+async def _derived(
+    session: AsyncSession, units: Mapping[int, Unit], values: Mapping[str, Any], given: frozenset[str]
+) -> tuple[dict[str, int | None], list[FieldError]]:
+    """district_id and province_id derived upward from the most specific unit given (as the
+    trigger derives them), and an error for each given one that disagrees."""
+    commune_id, district_id = values.get("commune_id"), values.get("district_id")
+    derived: dict[str, int | None] = {}
+    below: Unit | None = None
+    if commune_id is not None:
+        below = units[commune_id]
+        parent = (await _units(session, [below.parent_id])).get(below.parent_id or 0)
+        if parent is not None and parent.level == AdminLevel.district:
+            derived = {"district_id": parent.id, "province_id": parent.parent_id}
+        elif parent is not None and parent.level == AdminLevel.province:
+            derived = {"district_id": None, "province_id": parent.id}
+    if not derived and district_id is not None:
+        below = units[district_id]
+        derived = {"province_id": below.parent_id}
+    derived = {k: v for k, v in derived.items() if not (k == "province_id" and v is None)}
+    errors: list[FieldError] = []
+    for field, value in derived.items():
+        sent = values.get(field)
+        if field in given and sent is not None and sent != value:
+            message = (
+                tr("is not the district of {unit}: leave it out to have it derived", unit=str(below))
+                if field == "district_id"
+                else tr("is not the province of {unit}: leave it out to have it derived", unit=str(below))
+            )
+            errors.append(FieldError(field=field, message=message, location="body"))
+    if "province_id" not in derived and values.get("province_id") is None:
+        message = tr("give commune_id, district_id or province_id")
+        errors.append(FieldError(field="commune_id", message=message, location="body"))
+    return derived, errors
+
+
+def _apart(communes: Sequence[Unit], others: Sequence[int]) -> list[FieldError]:
+    """No commune listed twice, no two valid on the same day."""
+    errors: list[FieldError] = []
+    first_other = len(communes) - len(others)
+    for index, unit in enumerate(communes[first_other:]):
+        before = communes[: first_other + index]
+        earlier = [c for c in before if c.overlaps(unit)]
+        if any(c.id == unit.id for c in before):
+            message = tr("lists {unit} twice (or as commune_id too)", unit=str(unit))
+            errors.append(FieldError(field=f"other_commune_ids.{index}", message=message, location="body"))
+        elif earlier:
+            message = tr(
+                "{first} and {second} are valid on the same days: a record is in one commune at a time",
+                first=str(earlier[0]),
+                second=str(unit),
+            )
+            errors.append(FieldError(field=f"other_commune_ids.{index}", message=message, location="body"))
+    return errors
+
+
+async def place_of(session: AsyncSession, values: Mapping[str, Any], given: frozenset[str]) -> Place:
+    """The place a write leaves a record in (422 for units of the wrong level, parents that
+    disagree with the unit below, communes of other_commune_ids that are absent, repeated or
+    valid at the same time as another): a field counts as given when the client sent a value."""
+    commune_id, district_id, province_id = (
+        values.get(f) for f in ("commune_id", "district_id", "province_id")
+    )
+    others: list[int] = list(values.get("other_commune_ids") or [])
+    units = await _units(session, [commune_id, district_id, province_id, *others])
+    refuse(_levels(units, values, others))
+    derived, errors = await _derived(session, units, values, given)
+    refuse(errors)
+    communes = [units[i] for i in ([commune_id] if commune_id is not None else []) + others]
+    refuse(_apart(communes, others))
+    if communes:
+        field, kept = ("commune_id" if commune_id is not None else "other_commune_ids"), tuple(communes)
+    elif district_id is not None:
+        field, kept = "district_id", (units[district_id],)
+    else:
+        province = province_id if province_id is not None else derived.get("province_id")
+        field, kept = "province_id", tuple((await _units(session, [province])).values())
+    return Place(derived, kept, field)
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+async def check_village(
+    session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
+) -> Mapping[str, Any]:
+    """A village's place, and every year it has figures for within the validity of its units."""
+    place = await place_of(session, values, given)
+    if record_id is not None:
+        years = (
+            await session.execute(
+                select(VillageFigure.year)
+                .where(VillageFigure.village_id == record_id)
+                .order_by(VillageFigure.year)
+            )
+        ).scalars()
+        uncovered = [y for y in years if not place.covers(*_year(y))]
+        if uncovered:
+            refuse(
+                [
+                    FieldError(
+                        field=place.field,
+                        message=tr(
+                            "{validity}; the village has figures for {years}: add where it was then to "
+                            "other_commune_ids",
+                            validity=place.validity(),
+                            years=", ".join(map(str, uncovered)),
+                        ),
+                        location="body",
+                    )
+                ]
+            )
+    return place.derived
+
+
+async def check_cooperative(
+    session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
+) -> Mapping[str, Any]:
+    """A co-operative's place, and its founding day within the validity of one of its units."""
+    place = await place_of(session, values, given)
+    founded: date | None = values.get("founded_on")
+    if founded is not None and not place.covers(founded, founded):
+        field = place.field if given & set(PLACE_FIELDS) or "founded_on" not in given else "founded_on"
+        refuse(
+            [
+                FieldError(
+                    field=field,
+                    message=tr(
+                        "{validity}; the co-operative was founded on {day}: add where it was then to "
+                        "other_commune_ids",
+                        validity=place.validity(),
+                        day=founded,
+                    ),
+                    location="body",
+                )
+            ]
+        )
+    return place.derived
+
+
+async def check_village_figure(
+    session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
+) -> Mapping[str, Any]:
+    """A figure's year within the validity of one of its village's units."""
+    if record_id is not None and not given & {"village_id", "year"}:
+        return {}
+    village = (
+        await session.execute(
+            select(
+                Village.name,
+                Village.commune_id,
+                Village.district_id,
+                Village.province_id,
+                Village.other_commune_ids,
+            ).where(Village.id == values["village_id"])
+        )
+    ).one()
+    place = await place_of(session, dict(village._mapping), frozenset())
+    year: int = values["year"]
+    if not place.covers(*_year(year)):
+        refuse(
+            [
+                FieldError(
+                    field="year",
+                    message=tr(
+                        "{validity}; none of the units of village {village} exists in {year}: add where it "
+                        "was then to its other_commune_ids first",
+                        validity=place.validity(),
+                        village=village.name,
+                        year=year,
+                    ),
+                    location="body",
+                )
+            ]
+        )
+    return {}
+
+
+def check_level(field: str, level: AdminLevel) -> Any:
+    """The check of a record naming a unit of one level (a programme's department province)."""
+
+    async def check(
+        session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
+    ) -> Mapping[str, Any]:
+        unit_id = values.get(field)
+        if unit_id is not None:
+            unit = (await _units(session, [unit_id])).get(unit_id)
+            if unit is not None:
+                refuse([e for e in [_level_error(field, unit, level)] if e])
+        return {}
+
+    return check
