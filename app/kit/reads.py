@@ -10,6 +10,7 @@ or compiling per request, and no Python work per row.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import visitors
 
-from app.kit.filters import filter_conditions, filter_values, order_by
+from app.core.errors import FieldError, InvalidInput
+from app.core.i18n import tr
+from app.kit import keyset
+from app.kit.filters import filter_conditions, filter_values
 from app.kit.pagination import ListParams
 from app.kit.resource import Resource
 
@@ -148,18 +152,36 @@ def item_plan(res: Resource[Any]) -> Plan:
     )
 
 
+@dataclass(frozen=True)
+class ListPlans:
+    """A list shape's compiled statements: the page (each row its JSON, the total when paging by
+    offset, and the sort keys' values) and the count."""
+
+    page: Plan
+    count: Plan
+    keys: tuple[keyset.Key, ...]
+    signature: str
+
+
 class Plans:
     """Compiled list statements by shape, least recently used dropped first."""
 
     def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[Any, ...], tuple[Plan, Plan]] = OrderedDict()
+        self.entries: OrderedDict[tuple[Any, ...], ListPlans] = OrderedDict()
 
-    def get(self, res: Resource[Any], names: tuple[str, ...], params: ListParams) -> tuple[Plan, Plan]:
-        key = (res.path, names, tuple(params.sort or ()), bool(params.q and params.q.split()))
+    def get(
+        self,
+        res: Resource[Any],
+        names: tuple[str, ...],
+        params: ListParams,
+        nulls: tuple[bool, ...] | None = None,
+    ) -> ListPlans:
+        """`nulls`: for a page after a cursor, which of its key values are null."""
+        key = (res.path, names, tuple(params.sort or ()), bool(params.q and params.q.split()), nulls)
         plans = self.entries.get(key)
         if plans is None:
-            plans = self._build(res, names, params)
+            plans = self._build(res, names, params, nulls)
             self.entries[key] = plans
             if len(self.entries) > self.size:
                 self.entries.popitem(last=False)
@@ -168,18 +190,44 @@ class Plans:
         return plans
 
     @staticmethod
-    def _build(res: Resource[Any], names: tuple[str, ...], params: ListParams) -> tuple[Plan, Plan]:
+    def _build(
+        res: Resource[Any], names: tuple[str, ...], params: ListParams, nulls: tuple[bool, ...] | None
+    ) -> ListPlans:
         item, _ = record_json(res)
         where = filter_conditions(res, names)
-        page = (
-            _select(res, item.cast(postgresql.TEXT).label("item"), func.count().over().label("total"))
-            .where(*where)
-            .order_by(*order_by(res, params))
-            .limit(bindparam("limit"))
-            .offset(bindparam("offset"))
-        )
+        keys = keyset.sort_keys(res, params.sort, params.q)
+        key_columns = [k.expression.label(f"key_{i}") for i, k in enumerate(keys)]
+        table = res.table
+        if nulls is None:
+            # By offset: the total rides along with the rows (one round trip). The records are
+            # chosen, counted and skipped as ids and sort keys alone, and only the page's own
+            # are rendered: a deep or unfiltered page neither renders nor sorts whole records.
+            chosen = (
+                _select(res, table.c.id.label("page_id"), func.count().over().label("total"), *key_columns)
+                .where(*where)
+                .order_by(*keyset.order_by(keys))
+                .limit(bindparam("limit"))
+                .offset(bindparam("offset"))
+                .subquery("page")
+            )
+            ordered = [keyset.Key(chosen.c[f"key_{i}"], k.descending, k.nullable) for i, k in enumerate(keys)]
+            page = (
+                select(
+                    item.cast(postgresql.TEXT).label("item"),
+                    chosen.c.total,
+                    *[chosen.c[f"key_{i}"] for i in range(len(keys))],
+                )
+                .select_from(record_json(res)[1].join(chosen, chosen.c.page_id == table.c.id))
+                .order_by(*keyset.order_by(ordered))
+            )
+        else:
+            # After a cursor: only the rows beyond it are read, so no total here (see page_body).
+            page = _select(res, item.cast(postgresql.TEXT).label("item"), null().label("total"), *key_columns)
+            page = page.where(*where, keyset.after(keys, nulls)).order_by(*keyset.order_by(keys))
+            page = page.limit(bindparam("limit"))
         count = _select(res, func.count()).where(*where)
-        return compile_plan(page), compile_plan(count)
+        signature = keyset.signature(params.sort, params.q)
+        return ListPlans(compile_plan(page), compile_plan(count), tuple(keys), signature)
 
 
 PLANS = Plans()
@@ -194,26 +242,52 @@ async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> tup
 
 def tables_read(res: Resource[Any], params: ListParams) -> tuple[str, ...]:
     """The tables a list page with these parameters reads."""
-    page_plan, _ = PLANS.get(res, tuple(filter_values(res, params)), params)
-    return page_plan.tables
+    return PLANS.get(res, tuple(filter_values(res, params)), params).page.tables
 
 
-async def page_body(conn: Connection, res: Resource[Any], params: ListParams) -> tuple[bytes, int]:
-    """One page as {"items", "total", "limit", "offset"} JSON, and the total; one round trip
-    unless the page is past the end (then a count)."""
+@dataclass(frozen=True)
+class ListPage:
+    body: bytes
+    total: int
+    next: str | None  # the cursor after the page's last record, when more records follow
+
+
+async def page_body(conn: Connection, res: Resource[Any], params: ListParams) -> ListPage:
+    """One page as {"items", "total", "limit", "offset", "next"} JSON. By offset, one round trip
+    unless the page is past the end (then a count); after a cursor, the page (one record more than
+    asked, to know whether another follows) and the count."""
     values = filter_values(res, params)
-    page_plan, count_plan = PLANS.get(res, tuple(values), params)
+    names = tuple(values)
     values |= {"limit": params.limit, "offset": params.offset, "q": params.q}
-    rows = await conn.fetch(page_plan.sql, *page_plan.args(values))
-    if rows:
-        total = int(rows[0][1])
-    elif params.offset == 0:
-        total = 0
+    if params.after is not None:
+        if params.offset:
+            both = tr("give after or offset, not both")
+            raise InvalidInput(both, errors=[FieldError(field="after", message=both, location="query")])
+        shape = PLANS.get(res, names, params)
+        position = keyset.decode(params.after, shape.keys, shape.signature)
+        plans = PLANS.get(res, names, params, tuple(v is None for v in position))
+        values |= {f"after_{i}": v for i, v in enumerate(position)} | {"limit": params.limit + 1}
+        rows = await conn.fetch(plans.page.sql, *plans.page.args(values))
+        total = int(await conn.fetchval(plans.count.sql, *plans.count.args(values)))
+        more = len(rows) > params.limit
+        rows = rows[: params.limit]
     else:
-        total = int(await conn.fetchval(count_plan.sql, *count_plan.args(values)))
+        plans = PLANS.get(res, names, params)
+        rows = await conn.fetch(plans.page.sql, *plans.page.args(values))
+        if rows:
+            total = int(rows[0][1])
+        elif params.offset == 0:
+            total = 0
+        else:
+            total = int(await conn.fetchval(plans.count.sql, *plans.count.args(values)))
+        more = params.offset + len(rows) < total
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        cursor = keyset.encode(plans.signature, [last[2 + i] for i in range(len(plans.keys))])
     items = ",".join(row[0] for row in rows)
-    tail = f'],"total":{total},"limit":{params.limit},"offset":{params.offset}}}'
-    return ('{"items":[' + items + tail).encode(), total
+    tail = f'],"total":{total},"limit":{params.limit},"offset":{params.offset},"next":{json.dumps(cursor)}}}'
+    return ListPage(('{"items":[' + items + tail).encode(), total, cursor)
 
 
 async def read_connection(request: Request) -> AsyncIterator[Connection]:

@@ -118,7 +118,9 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         summary=f"List {res.plural}",
         description=(
             f"Filter, sort and page through {res.plural}. Multi-valued filters take repeated or "
-            "comma-separated values. The Link header carries first/prev/next/last pages. The weak "
+            "comma-separated values. Page with `offset`, or follow `next` (also the Link header's "
+            'rel="next"), whose `after` cursor makes a deep page cost what the first does. The '
+            "Link header carries first/prev/next/last pages (prev and last by offset only). The weak "
             "ETag changes when the data of the tables the page reads changes, or the query does: "
             "send it back in If-None-Match to be told 304 while the page is unchanged."
         ),
@@ -140,9 +142,16 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         tag = await _list_etag(conn, res, query)
         if etag_matches(request.headers.get("if-none-match"), tag.removeprefix("W/")):
             return Response(status_code=304, headers={"ETag": tag})
-        body, total = await reads.page_body(conn, res, query)
-        link = link_header(request, total=total, limit=query.limit, offset=query.offset)
-        return Response(body, media_type=JSON, headers={"Link": link, "ETag": tag})
+        page = await reads.page_body(conn, res, query)
+        link = link_header(
+            request,
+            total=page.total,
+            limit=query.limit,
+            offset=query.offset,
+            keyset=True,
+            next_after=page.next,
+        )
+        return Response(page.body, media_type=JSON, headers={"Link": link, "ETag": tag})
 
     @router.post(
         "",
