@@ -136,6 +136,7 @@ MESSAGES: dict[str, str] = {
     "cannot sort by '{key}'; sortable fields: {allowed}": "không sắp xếp được theo '{key}'; các trường sắp xếp được: {allowed}",
     "allowed: {allowed}": "cho phép: {allowed}",
     "give after or offset, not both": "chỉ dùng after hoặc offset, không dùng cả hai",
+    "no resource asked for has the field(s) {names}": "không tài nguyên nào được yêu cầu có (các) trường {names}",
     "after: {message}": "after: {message}",
     "not a cursor; use the one in `next` or the Link header": "không phải con trỏ trang; hãy dùng giá trị trong `next` hoặc trong header Link",
     "this cursor was made for another order; keep the sort (and q) of the page it came from": "con trỏ này được tạo cho một thứ tự khác; hãy giữ nguyên sort (và q) của trang đã cho nó",

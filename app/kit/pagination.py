@@ -89,7 +89,11 @@ class ListParams(FilterParams):
             ),
         ),
     ] = None
-    # Each resource narrows this to its sortable fields (app.kit.router).
+    # Each resource narrows these to its fields (app.kit.router).
+    fields: Annotated[
+        AnyOf[str] | None,
+        Field(description="Only these fields of each record (repeated or comma-separated)."),
+    ] = None
     sort: Annotated[
         AnyOf[str] | None,
         Field(description="Sort keys: a field, or '-' and a field for descending order."),

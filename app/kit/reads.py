@@ -96,14 +96,20 @@ def _list_item_model(read: type[BaseModel], name: str) -> type[BaseModel]:
     return item
 
 
+Fields = tuple[str, ...] | None  # the fields of the Read schema a client asked for; None: all
+
+
 @cache
-def record_json(res: Resource[Any]) -> tuple[ColumnElement[Any], FromClause]:
-    """The JSON of one record of `res` (as text) and the FROM clause it needs."""
+def record_json(res: Resource[Any], fields: Fields = None) -> tuple[ColumnElement[Any], FromClause]:
+    """The JSON of one record of `res` (as text) and the FROM clause it needs: every field of its
+    Read schema, or only `fields` (then nothing else is joined or selected)."""
     table = res.model.__table__
     assert isinstance(table, Table)
     source: FromClause = table
     pairs: list[tuple[str, Any]] = []
     for name in res.read.model_fields:
+        if fields is not None and name not in fields:
+            continue
         if name in res.summaries:
             summary = res.summaries[name]
             target = summary.model.__table__.alias(f"summary_{name}")
@@ -114,8 +120,8 @@ def record_json(res: Resource[Any]) -> tuple[ColumnElement[Any], FromClause]:
             child = res.children[name]
             lines = child.model.__table__
             assert isinstance(lines, Table)
-            fields = list(_list_item_model(res.read, name).model_fields)
-            line = _object([(f, lines.c[f]) for f in fields])
+            line_fields = list(_list_item_model(res.read, name).model_fields)
+            line = _object([(f, lines.c[f]) for f in line_fields])
             aggregated = func.coalesce(
                 func.json_agg(aggregate_order_by(line, lines.c.id)), text("'[]'::json")
             )
@@ -127,28 +133,27 @@ def record_json(res: Resource[Any]) -> tuple[ColumnElement[Any], FromClause]:
     return _object(pairs), source
 
 
-def _select(res: Resource[Any], *columns: Any) -> Select[Any]:
-    source = record_json(res)[1]
+def _select(res: Resource[Any], *columns: Any, fields: Fields = None) -> Select[Any]:
+    source = record_json(res, fields)[1]
     statement = select(*columns).select_from(source)
     return res.joins(statement) if res.joins else statement
 
 
-def rendered(res: Resource[Any], record_id: ColumnElement[Any]) -> ColumnElement[Any]:
+def rendered(res: Resource[Any], record_id: ColumnElement[Any], fields: Fields = None) -> ColumnElement[Any]:
     """The JSON of the record of `res` whose id is `record_id` (a column of an enclosing query),
-    exactly as its item read renders it; null when there is no such record."""
-    item, _ = record_json(res)
-    table = res.model.__table__
-    assert isinstance(table, Table)
-    return _select(res, item).where(table.c.id == record_id).scalar_subquery()
+    exactly as its item read renders it (with these fields); null when there is no such record."""
+    item, _ = record_json(res, fields)
+    return _select(res, item, fields=fields).where(res.table.c.id == record_id).scalar_subquery()
 
 
 @cache
-def item_plan(res: Resource[Any]) -> Plan:
-    item, _ = record_json(res)
-    table = res.model.__table__
-    assert isinstance(table, Table)
+def item_plan(res: Resource[Any], fields: Fields = None) -> Plan:
+    item, _ = record_json(res, fields)
+    table = res.table
     return compile_plan(
-        _select(res, item.cast(postgresql.TEXT), table.c.version).where(table.c.id == bindparam("id"))
+        _select(res, item.cast(postgresql.TEXT), table.c.version, fields=fields).where(
+            table.c.id == bindparam("id")
+        )
     )
 
 
@@ -178,7 +183,8 @@ class Plans:
         nulls: tuple[bool, ...] | None = None,
     ) -> ListPlans:
         """`nulls`: for a page after a cursor, which of its key values are null."""
-        key = (res.path, names, tuple(params.sort or ()), bool(params.q and params.q.split()), nulls)
+        shape = (tuple(params.sort or ()), bool(params.q and params.q.split()), fields_of(params))
+        key = (res.path, names, *shape, nulls)
         plans = self.entries.get(key)
         if plans is None:
             plans = self._build(res, names, params, nulls)
@@ -193,7 +199,8 @@ class Plans:
     def _build(
         res: Resource[Any], names: tuple[str, ...], params: ListParams, nulls: tuple[bool, ...] | None
     ) -> ListPlans:
-        item, _ = record_json(res)
+        fields = fields_of(params)
+        item, _ = record_json(res, fields)
         where = filter_conditions(res, names)
         keys = keyset.sort_keys(res, params.sort, params.q)
         key_columns = [k.expression.label(f"key_{i}") for i, k in enumerate(keys)]
@@ -203,7 +210,13 @@ class Plans:
             # chosen, counted and skipped as ids and sort keys alone, and only the page's own
             # are rendered: a deep or unfiltered page neither renders nor sorts whole records.
             chosen = (
-                _select(res, table.c.id.label("page_id"), func.count().over().label("total"), *key_columns)
+                _select(
+                    res,
+                    table.c.id.label("page_id"),
+                    func.count().over().label("total"),
+                    *key_columns,
+                    fields=(),
+                )
                 .where(*where)
                 .order_by(*keyset.order_by(keys))
                 .limit(bindparam("limit"))
@@ -217,15 +230,21 @@ class Plans:
                     chosen.c.total,
                     *[chosen.c[f"key_{i}"] for i in range(len(keys))],
                 )
-                .select_from(record_json(res)[1].join(chosen, chosen.c.page_id == table.c.id))
+                .select_from(record_json(res, fields)[1].join(chosen, chosen.c.page_id == table.c.id))
                 .order_by(*keyset.order_by(ordered))
             )
         else:
             # After a cursor: only the rows beyond it are read, so no total here (see page_body).
-            page = _select(res, item.cast(postgresql.TEXT).label("item"), null().label("total"), *key_columns)
+            page = _select(
+                res,
+                item.cast(postgresql.TEXT).label("item"),
+                null().label("total"),
+                *key_columns,
+                fields=fields,
+            )
             page = page.where(*where, keyset.after(keys, nulls)).order_by(*keyset.order_by(keys))
             page = page.limit(bindparam("limit"))
-        count = _select(res, func.count()).where(*where)
+        count = _select(res, func.count(), fields=()).where(*where)
         signature = keyset.signature(params.sort, params.q)
         return ListPlans(compile_plan(page), compile_plan(count), tuple(keys), signature)
 
@@ -233,9 +252,20 @@ class Plans:
 PLANS = Plans()
 
 
-async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> tuple[bytes, int] | None:
-    """The record's JSON and version, or None when there is no such record."""
-    plan = item_plan(res)
+def fields_of(params: Any) -> Fields:
+    """The fields a request asked for, sorted (one set, one plan; records list them in the Read
+    schema's order)."""
+    asked = getattr(params, "fields", None)
+    if not asked:
+        return None
+    return tuple(sorted({str(f) for f in asked}))
+
+
+async def item_body(
+    conn: Connection, res: Resource[Any], record_id: int, fields: Fields = None
+) -> tuple[bytes, int] | None:
+    """The record's JSON (with these fields) and version, or None when there is no such record."""
+    plan = item_plan(res, fields)
     row = await conn.fetchrow(plan.sql, *plan.args({"id": record_id}))
     return None if row is None else (row[0].encode(), row[1])
 
