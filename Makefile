@@ -14,7 +14,7 @@ help:
 	@echo "make openapi  rewrite docs/openapi.json, the reviewed snapshot of the API (a test compares)"
 	@echo "make clients  lint docs/openapi.json, generate Python and TypeScript clients, check them on a live server"
 	@echo "make lock   recompile the pinned requirements from pyproject.toml"
-	@echo "make bench  national-scale load benchmark of the service vs its floor (docs/benchmarks.md)"
+	@echo "make bench  national-scale load benchmark of the service vs its floor (docs/benchmarks.md), deep pages (docs/paging.md)"
 	@echo "make soak   10-minute mixed load at half capacity: 5xx, memory, connections, writes (docs/reliability.md)"
 
 # The virtualenv is rebuilt when the pinned requirements change.
@@ -69,6 +69,7 @@ seed: $(STAMP)
 # Options: make bench BENCH_ARGS="--duration 5 --workers 1"
 bench: $(STAMP)
 	BENCH_ARGS='$(BENCH_ARGS)' $(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.paging
 
 # A reduced dataset (scale 0.1) in a throwaway database, the service under locust at half the
 # capacity make bench measured (or --rate), memory and connections sampled; docs/reliability.md.

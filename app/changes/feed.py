@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -48,6 +49,7 @@ from app.core.errors import FieldError, Gone, InvalidInput
 from app.core.i18n import tr
 from app.kit.reads import Connection, Plan, compile_plan, rendered
 from app.kit.registry import Registry
+from app.kit.resource import Resource
 from app.models import AuditEvent
 
 DEFAULT_LIMIT = 100
@@ -115,7 +117,7 @@ def check_age(cursor: Cursor, retention_days: int) -> None:
 
 
 @cache
-def page_plan(registry: Registry) -> Plan:
+def page_plan(registry: Registry, fields: tuple[str, ...] | None = None) -> Plan:
     """One statement for every page: the horizon, the events after a position below it (of the
     resources asked for), and each event's record as it stands, in one snapshot. The horizon comes
     back even when no event does."""
@@ -147,7 +149,10 @@ def page_plan(registry: Registry) -> Plan:
         .subquery("page")
     )
     record = case(
-        *[(page.c.resource == res.path, rendered(res, page.c.record_id)) for res in registry],
+        *[
+            (page.c.resource == res.path, rendered(res, page.c.record_id, own(res, fields)))
+            for res in registry
+        ],
         else_=null(),
     )
     item = func.json_build_object(
@@ -190,6 +195,7 @@ async def read_page(
     resources: list[str],
     limit: int,
     retention_days: int,
+    fields: tuple[str, ...] | None = None,
 ) -> Page:
     """The events after `cursor` (from the start of the retention without one), at most `limit`."""
     if cursor is None:
@@ -197,7 +203,7 @@ async def read_page(
     else:
         check_age(cursor, retention_days)
         position, since = cursor.position, _EARLIEST
-    plan = page_plan(registry)
+    plan = page_plan(registry, fields)
     values = {
         "xact": position.xact,
         "id": position.id,
@@ -225,6 +231,11 @@ async def head(conn: Connection) -> Cursor:
     """A cursor at the horizon: what has ended is behind it, what is still running is ahead."""
     horizon = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
     return Cursor(Position(int(horizon), 0), int(time.time()))
+
+
+def own(res: Resource[Any], fields: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Of the fields asked for, those `res` has (None: all of its fields)."""
+    return None if fields is None else tuple(f for f in fields if f in res.read.model_fields)
 
 
 def all_paths(registry: Registry) -> list[str]:

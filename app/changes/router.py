@@ -5,6 +5,7 @@ query model, built from the registry, from the endpoint signature.
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Union
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,11 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import feed
+from app.core.errors import FieldError, InvalidInput
+from app.core.i18n import tr
 from app.core.problems import error_responses
 from app.kit.audit import AuditAction
 from app.kit.deps import Anyone, Session
-from app.kit.reads import Connection
+from app.kit.reads import Connection, fields_of
 from app.kit.registry import Registry
+from app.kit.router import partial_read
 from app.kit.schemas import AnyOf
 from app.kit.types import Int32, Int64, WholeNumber
 
@@ -75,6 +79,8 @@ def changes_router(registry: Registry) -> APIRouter:
     """The feed over the resources of `registry`."""
     router = APIRouter(prefix="/api/v1/changes", tags=["changes feed"])
     paths: Any = registry.path_enum  # a class made at run time: a type only to pydantic
+    names = sorted({name for res in registry for name in res.read.model_fields})
+    field_enum: Any = StrEnum("ChangeFieldName", [(name, name) for name in names])
     Query_ = create_model(
         "ChangesQuery",
         __base__=FeedQuery,
@@ -82,9 +88,20 @@ def changes_router(registry: Registry) -> APIRouter:
             AnyOf[paths] | None,
             Field(default=None, description="Only changes of these resources (repeated or comma-separated)."),
         ),
+        fields=(
+            AnyOf[field_enum] | None,
+            Field(
+                default=None,
+                description=(
+                    "Only these fields of each record (repeated or comma-separated), each a field of "
+                    "at least one resource asked for; a record has those of its own resource."
+                ),
+            ),
+        ),
     )
-    # One of the resources' Read schemas (the one `resource` names), or null.
-    records: Any = Union[tuple(res.read for res in registry)]  # noqa: UP007 - built at run time
+    # One of the resources' Read schemas (the one `resource` names), or, with `fields`, a part of
+    # one; or null.
+    records: Any = Union[tuple(m for res in registry for m in (res.read, partial_read(res)))]  # noqa: UP007
     Change = create_model(
         "Change",
         __base__=ChangeBase,
@@ -136,6 +153,17 @@ def changes_router(registry: Registry) -> APIRouter:
         params: FeedQuery = query
         cursor = feed.decode(params.after) if params.after is not None else None
         wanted = [str(p) for p in params.resource] if params.resource else feed.all_paths(registry)
+        fields = fields_of(params)
+        if fields is not None:
+            has = {name for res in registry if res.path in wanted for name in res.read.model_fields}
+            if unknown := [f for f in fields if f not in has]:
+                message = tr(
+                    "no resource asked for has the field(s) {names}",
+                    names=", ".join(repr(f) for f in unknown),
+                )
+                raise InvalidInput(
+                    message, errors=[FieldError(field="fields", message=message, location="query")]
+                )
         page = await feed.read_page(
             await _connection(session),
             registry,
@@ -143,6 +171,7 @@ def changes_router(registry: Registry) -> APIRouter:
             wanted,
             params.limit,
             request.app.state.changes_retention_days,
+            fields,
         )
         return Response(page.body(), media_type=JSON)
 

@@ -1,4 +1,4 @@
-"""Filters and ordering: query parameters turned into WHERE and ORDER BY clauses for a Resource.
+"""Filters: query parameters turned into WHERE clauses for a Resource (ordering: app.kit.keyset).
 
 Filter values travel as bound parameters named after the query parameter, so the SQL of a list
 depends only on which filters are present, not on their values.
@@ -13,8 +13,6 @@ from typing import Any
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func
 from sqlalchemy.sql.elements import BindParameter
 
-from app.core.errors import FieldError, InvalidInput
-from app.core.i18n import tr
 from app.core.text import like_escape, search_terms
 from app.kit.pagination import FilterParams, ListParams
 from app.kit.resource import Resource
@@ -126,29 +124,3 @@ def unmapped_filters(res: Resource[Any]) -> list[str]:
 def _is_list_filter(res: Resource[Any], name: str) -> bool:
     annotation = res.query.model_fields[name].annotation
     return "list" in str(annotation)
-
-
-def order_by(res: Resource[Any], params: ListParams) -> list[Any]:
-    """ORDER BY from the sort parameter (whitelisted), then id so that pages are stable."""
-    clauses: list[Any] = []
-    if params.sort:
-        for raw in params.sort:
-            descending = raw.startswith("-")
-            key = raw.removeprefix("-")
-            if key not in res.sortable:
-                allowed = ", ".join(sorted(res.sortable))
-                raise InvalidInput(
-                    tr("cannot sort by '{key}'; sortable fields: {allowed}", key=key, allowed=allowed),
-                    errors=[
-                        FieldError(
-                            field="sort", message=tr("allowed: {allowed}", allowed=allowed), location="query"
-                        )
-                    ],
-                )
-            column = res.sortable[key]
-            clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
-    elif params.q and params.q.split() and res.search is not None:
-        # Best matches first: the whole query's similarity to the record's search text.
-        clauses.append(func.similarity(res.search, func.lower(func.f_unaccent(bindparam("q")))).desc())
-    clauses.append(res.model.id.desc() if params.sort == ["-id"] else res.model.id)
-    return clauses

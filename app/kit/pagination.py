@@ -20,6 +20,7 @@ T = TypeVar("T")
 
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000_000
+CURSOR_MAX_CHARS = 2000
 
 
 class Page(BaseModel, Generic[T]):
@@ -27,6 +28,12 @@ class Page(BaseModel, Generic[T]):
     total: Int64 = Field(description="Number of records matching the filters, all pages together.")
     limit: Int32
     offset: Int32
+    next: str | None = Field(
+        description=(
+            'Cursor of the next page, to send as `after` (the Link header\'s rel="next" carries '
+            "it); null on the last page."
+        )
+    )
 
 
 class FilterParams(BaseModel):
@@ -50,6 +57,19 @@ class ListParams(FilterParams):
 
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1 to 500)."), WholeNumber] = 50
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Records to skip."), WholeNumber] = 0
+    after: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=CURSOR_MAX_CHARS,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description=(
+                "Continue after the last record of a page: the `next` cursor of that page (or its "
+                'Link rel="next"), with the same sort. Unlike offset, a deep page costs what the '
+                "first does, and records inserted meanwhile shift nothing. Not with offset."
+            ),
+        ),
+    ] = None
     created_since: Annotated[
         QDateTime | None,
         Field(
@@ -69,7 +89,11 @@ class ListParams(FilterParams):
             ),
         ),
     ] = None
-    # Each resource narrows this to its sortable fields (app.kit.router).
+    # Each resource narrows these to its fields (app.kit.router).
+    fields: Annotated[
+        AnyOf[str] | None,
+        Field(description="Only these fields of each record (repeated or comma-separated)."),
+    ] = None
     sort: Annotated[
         AnyOf[str] | None,
         Field(description="Sort keys: a field, or '-' and a field for descending order."),
@@ -90,21 +114,37 @@ def public_link(request: Request, path: str, query: str = "") -> str:
     return f"{path}?{query}" if query else path
 
 
-def link_header(request: Request, *, total: int, limit: int, offset: int) -> str:
-    """first/prev/next/last links for a page, keeping every other query parameter."""
+def link_header(
+    request: Request,
+    *,
+    total: int,
+    limit: int,
+    offset: int,
+    keyset: bool = False,
+    next_after: str | None = None,
+) -> str:
+    """first/prev/next/last links for a page, keeping every other query parameter. With `keyset`
+    (a list that takes `after`), next continues from `next_after`, the page's cursor, and a page
+    reached by cursor has no prev or last (a position has no page number)."""
     links: list[str] = []
     # Only the path and query of the request are used, never its Host.
     here = URL(path="/", query=request.scope.get("query_string", b"").decode("latin-1"))
 
-    def add(rel: str, new_offset: int) -> None:
-        query = here.include_query_params(limit=limit, offset=new_offset).query
+    def add(rel: str, **params: int | str) -> None:
+        query = (
+            here.remove_query_params(["offset", "after"]).include_query_params(limit=limit, **params).query
+        )
         links.append(f'<{public_link(request, request.scope["path"], query)}>; rel="{rel}"')
 
-    add("first", 0)
-    if offset > 0:
-        add("prev", max(offset - limit, 0))
-    if offset + limit < total:
-        add("next", offset + limit)
-    last = ((total - 1) // limit) * limit if total > 0 else 0
-    add("last", last)
+    add("first", offset=0)
+    by_cursor = keyset and "after" in request.query_params
+    if offset > 0 and not by_cursor:
+        add("prev", offset=max(offset - limit, 0))
+    if keyset and next_after is not None:
+        add("next", after=next_after)
+    elif not keyset and offset + limit < total:
+        add("next", offset=offset + limit)
+    if not by_cursor:
+        last = ((total - 1) // limit) * limit if total > 0 else 0
+        add("last", offset=last)
     return ", ".join(links)

@@ -10,6 +10,7 @@ or compiling per request, and no Python work per row.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import visitors
 
-from app.kit.filters import filter_conditions, filter_values, order_by
+from app.core.errors import FieldError, InvalidInput
+from app.core.i18n import tr
+from app.kit import keyset
+from app.kit.filters import filter_conditions, filter_values
 from app.kit.pagination import ListParams
 from app.kit.resource import Resource
 
@@ -92,14 +96,20 @@ def _list_item_model(read: type[BaseModel], name: str) -> type[BaseModel]:
     return item
 
 
+Fields = tuple[str, ...] | None  # the fields of the Read schema a client asked for; None: all
+
+
 @cache
-def record_json(res: Resource[Any]) -> tuple[ColumnElement[Any], FromClause]:
-    """The JSON of one record of `res` (as text) and the FROM clause it needs."""
+def record_json(res: Resource[Any], fields: Fields = None) -> tuple[ColumnElement[Any], FromClause]:
+    """The JSON of one record of `res` (as text) and the FROM clause it needs: every field of its
+    Read schema, or only `fields` (then nothing else is joined or selected)."""
     table = res.model.__table__
     assert isinstance(table, Table)
     source: FromClause = table
     pairs: list[tuple[str, Any]] = []
     for name in res.read.model_fields:
+        if fields is not None and name not in fields:
+            continue
         if name in res.summaries:
             summary = res.summaries[name]
             target = summary.model.__table__.alias(f"summary_{name}")
@@ -110,8 +120,8 @@ def record_json(res: Resource[Any]) -> tuple[ColumnElement[Any], FromClause]:
             child = res.children[name]
             lines = child.model.__table__
             assert isinstance(lines, Table)
-            fields = list(_list_item_model(res.read, name).model_fields)
-            line = _object([(f, lines.c[f]) for f in fields])
+            line_fields = list(_list_item_model(res.read, name).model_fields)
+            line = _object([(f, lines.c[f]) for f in line_fields])
             aggregated = func.coalesce(
                 func.json_agg(aggregate_order_by(line, lines.c.id)), text("'[]'::json")
             )
@@ -123,29 +133,39 @@ def record_json(res: Resource[Any]) -> tuple[ColumnElement[Any], FromClause]:
     return _object(pairs), source
 
 
-def _select(res: Resource[Any], *columns: Any) -> Select[Any]:
-    source = record_json(res)[1]
+def _select(res: Resource[Any], *columns: Any, fields: Fields = None) -> Select[Any]:
+    source = record_json(res, fields)[1]
     statement = select(*columns).select_from(source)
     return res.joins(statement) if res.joins else statement
 
 
-def rendered(res: Resource[Any], record_id: ColumnElement[Any]) -> ColumnElement[Any]:
+def rendered(res: Resource[Any], record_id: ColumnElement[Any], fields: Fields = None) -> ColumnElement[Any]:
     """The JSON of the record of `res` whose id is `record_id` (a column of an enclosing query),
-    exactly as its item read renders it; null when there is no such record."""
-    item, _ = record_json(res)
-    table = res.model.__table__
-    assert isinstance(table, Table)
-    return _select(res, item).where(table.c.id == record_id).scalar_subquery()
+    exactly as its item read renders it (with these fields); null when there is no such record."""
+    item, _ = record_json(res, fields)
+    return _select(res, item, fields=fields).where(res.table.c.id == record_id).scalar_subquery()
 
 
 @cache
-def item_plan(res: Resource[Any]) -> Plan:
-    item, _ = record_json(res)
-    table = res.model.__table__
-    assert isinstance(table, Table)
+def item_plan(res: Resource[Any], fields: Fields = None) -> Plan:
+    item, _ = record_json(res, fields)
+    table = res.table
     return compile_plan(
-        _select(res, item.cast(postgresql.TEXT), table.c.version).where(table.c.id == bindparam("id"))
+        _select(res, item.cast(postgresql.TEXT), table.c.version, fields=fields).where(
+            table.c.id == bindparam("id")
+        )
     )
+
+
+@dataclass(frozen=True)
+class ListPlans:
+    """A list shape's compiled statements: the page (each row its JSON, the total when paging by
+    offset, and the sort keys' values) and the count."""
+
+    page: Plan
+    count: Plan
+    keys: tuple[keyset.Key, ...]
+    signature: str
 
 
 class Plans:
@@ -153,13 +173,21 @@ class Plans:
 
     def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[Any, ...], tuple[Plan, Plan]] = OrderedDict()
+        self.entries: OrderedDict[tuple[Any, ...], ListPlans] = OrderedDict()
 
-    def get(self, res: Resource[Any], names: tuple[str, ...], params: ListParams) -> tuple[Plan, Plan]:
-        key = (res.path, names, tuple(params.sort or ()), bool(params.q and params.q.split()))
+    def get(
+        self,
+        res: Resource[Any],
+        names: tuple[str, ...],
+        params: ListParams,
+        nulls: tuple[bool, ...] | None = None,
+    ) -> ListPlans:
+        """`nulls`: for a page after a cursor, which of its key values are null."""
+        shape = (tuple(params.sort or ()), bool(params.q and params.q.split()), fields_of(params))
+        key = (res.path, names, *shape, nulls)
         plans = self.entries.get(key)
         if plans is None:
-            plans = self._build(res, names, params)
+            plans = self._build(res, names, params, nulls)
             self.entries[key] = plans
             if len(self.entries) > self.size:
                 self.entries.popitem(last=False)
@@ -168,52 +196,128 @@ class Plans:
         return plans
 
     @staticmethod
-    def _build(res: Resource[Any], names: tuple[str, ...], params: ListParams) -> tuple[Plan, Plan]:
-        item, _ = record_json(res)
+    def _build(
+        res: Resource[Any], names: tuple[str, ...], params: ListParams, nulls: tuple[bool, ...] | None
+    ) -> ListPlans:
+        fields = fields_of(params)
+        item, _ = record_json(res, fields)
         where = filter_conditions(res, names)
-        page = (
-            _select(res, item.cast(postgresql.TEXT).label("item"), func.count().over().label("total"))
-            .where(*where)
-            .order_by(*order_by(res, params))
-            .limit(bindparam("limit"))
-            .offset(bindparam("offset"))
-        )
-        count = _select(res, func.count()).where(*where)
-        return compile_plan(page), compile_plan(count)
+        keys = keyset.sort_keys(res, params.sort, params.q)
+        key_columns = [k.expression.label(f"key_{i}") for i, k in enumerate(keys)]
+        table = res.table
+        if nulls is None:
+            # By offset: the total rides along with the rows (one round trip). The records are
+            # chosen, counted and skipped as ids and sort keys alone, and only the page's own
+            # are rendered: a deep or unfiltered page neither renders nor sorts whole records.
+            chosen = (
+                _select(
+                    res,
+                    table.c.id.label("page_id"),
+                    func.count().over().label("total"),
+                    *key_columns,
+                    fields=(),
+                )
+                .where(*where)
+                .order_by(*keyset.order_by(keys))
+                .limit(bindparam("limit"))
+                .offset(bindparam("offset"))
+                .subquery("page")
+            )
+            ordered = [keyset.Key(chosen.c[f"key_{i}"], k.descending, k.nullable) for i, k in enumerate(keys)]
+            page = (
+                select(
+                    item.cast(postgresql.TEXT).label("item"),
+                    chosen.c.total,
+                    *[chosen.c[f"key_{i}"] for i in range(len(keys))],
+                )
+                .select_from(record_json(res, fields)[1].join(chosen, chosen.c.page_id == table.c.id))
+                .order_by(*keyset.order_by(ordered))
+            )
+        else:
+            # After a cursor: only the rows beyond it are read, so no total here (see page_body).
+            page = _select(
+                res,
+                item.cast(postgresql.TEXT).label("item"),
+                null().label("total"),
+                *key_columns,
+                fields=fields,
+            )
+            page = page.where(*where, keyset.after(keys, nulls)).order_by(*keyset.order_by(keys))
+            page = page.limit(bindparam("limit"))
+        count = _select(res, func.count(), fields=()).where(*where)
+        signature = keyset.signature(params.sort, params.q)
+        return ListPlans(compile_plan(page), compile_plan(count), tuple(keys), signature)
 
 
 PLANS = Plans()
 
 
-async def item_body(conn: Connection, res: Resource[Any], record_id: int) -> tuple[bytes, int] | None:
-    """The record's JSON and version, or None when there is no such record."""
-    plan = item_plan(res)
+def fields_of(params: Any) -> Fields:
+    """The fields a request asked for, sorted (one set, one plan; records list them in the Read
+    schema's order)."""
+    asked = getattr(params, "fields", None)
+    if not asked:
+        return None
+    return tuple(sorted({str(f) for f in asked}))
+
+
+async def item_body(
+    conn: Connection, res: Resource[Any], record_id: int, fields: Fields = None
+) -> tuple[bytes, int] | None:
+    """The record's JSON (with these fields) and version, or None when there is no such record."""
+    plan = item_plan(res, fields)
     row = await conn.fetchrow(plan.sql, *plan.args({"id": record_id}))
     return None if row is None else (row[0].encode(), row[1])
 
 
 def tables_read(res: Resource[Any], params: ListParams) -> tuple[str, ...]:
     """The tables a list page with these parameters reads."""
-    page_plan, _ = PLANS.get(res, tuple(filter_values(res, params)), params)
-    return page_plan.tables
+    return PLANS.get(res, tuple(filter_values(res, params)), params).page.tables
 
 
-async def page_body(conn: Connection, res: Resource[Any], params: ListParams) -> tuple[bytes, int]:
-    """One page as {"items", "total", "limit", "offset"} JSON, and the total; one round trip
-    unless the page is past the end (then a count)."""
+@dataclass(frozen=True)
+class ListPage:
+    body: bytes
+    total: int
+    next: str | None  # the cursor after the page's last record, when more records follow
+
+
+async def page_body(conn: Connection, res: Resource[Any], params: ListParams) -> ListPage:
+    """One page as {"items", "total", "limit", "offset", "next"} JSON. By offset, one round trip
+    unless the page is past the end (then a count); after a cursor, the page (one record more than
+    asked, to know whether another follows) and the count."""
     values = filter_values(res, params)
-    page_plan, count_plan = PLANS.get(res, tuple(values), params)
+    names = tuple(values)
     values |= {"limit": params.limit, "offset": params.offset, "q": params.q}
-    rows = await conn.fetch(page_plan.sql, *page_plan.args(values))
-    if rows:
-        total = int(rows[0][1])
-    elif params.offset == 0:
-        total = 0
+    if params.after is not None:
+        if params.offset:
+            both = tr("give after or offset, not both")
+            raise InvalidInput(both, errors=[FieldError(field="after", message=both, location="query")])
+        shape = PLANS.get(res, names, params)
+        position = keyset.decode(params.after, shape.keys, shape.signature)
+        plans = PLANS.get(res, names, params, tuple(v is None for v in position))
+        values |= {f"after_{i}": v for i, v in enumerate(position)} | {"limit": params.limit + 1}
+        rows = await conn.fetch(plans.page.sql, *plans.page.args(values))
+        total = int(await conn.fetchval(plans.count.sql, *plans.count.args(values)))
+        more = len(rows) > params.limit
+        rows = rows[: params.limit]
     else:
-        total = int(await conn.fetchval(count_plan.sql, *count_plan.args(values)))
+        plans = PLANS.get(res, names, params)
+        rows = await conn.fetch(plans.page.sql, *plans.page.args(values))
+        if rows:
+            total = int(rows[0][1])
+        elif params.offset == 0:
+            total = 0
+        else:
+            total = int(await conn.fetchval(plans.count.sql, *plans.count.args(values)))
+        more = params.offset + len(rows) < total
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        cursor = keyset.encode(plans.signature, [last[2 + i] for i in range(len(plans.keys))])
     items = ",".join(row[0] for row in rows)
-    tail = f'],"total":{total},"limit":{params.limit},"offset":{params.offset}}}'
-    return ('{"items":[' + items + tail).encode(), total
+    tail = f'],"total":{total},"limit":{params.limit},"offset":{params.offset},"next":{json.dumps(cursor)}}}'
+    return ListPage(('{"items":[' + items + tail).encode(), total, cursor)
 
 
 async def read_connection(request: Request) -> AsyncIterator[Connection]:

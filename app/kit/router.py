@@ -6,10 +6,11 @@ reads the concrete schema classes of each resource from the endpoint signatures.
 
 import json
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
@@ -49,9 +50,62 @@ async def _list_etag(conn: reads.Connection, res: Resource[Any], query: ListPara
     return versioning.weak_etag(LIST_FORMAT, res.path, canonical, tag)
 
 
+FIELDS_HELP = (
+    "Only these fields of each record, repeated or comma-separated (e.g. `fields=id,name`); the "
+    "others are neither read nor sent. Without it, every field."
+)
+
+
+@cache
+def field_names(res: Resource[Any]) -> type[StrEnum]:
+    """The fields of the resource's Read schema, as an enumeration (in the document too)."""
+    stem = res.read.__name__.removesuffix("Read")
+    return StrEnum(stem + "FieldName", [(name, name) for name in res.read.model_fields])  # type: ignore[return-value]
+
+
+@cache
+def partial_read(res: Resource[Any]) -> type[BaseModel]:
+    """What a record is with `fields`: its Read schema's properties, none of them required."""
+    read = res.read
+    fields: dict[str, Any] = {
+        name: (
+            info.annotation,
+            Field(
+                default=None, description=info.description, json_schema_extra=_absent(info.json_schema_extra)
+            ),
+        )
+        for name, info in read.model_fields.items()
+    }
+    stem = read.__name__.removesuffix("Read")
+    doc = f"{stem} with only the fields asked for (`fields`)."
+    return create_model(stem + "Fields", __doc__=doc, **fields)  # type: ignore[call-overload,no-any-return]
+
+
+def _absent(extra: Any) -> Any:
+    """The field's own schema extras, and no default: a field not asked for is absent, not null."""
+
+    def apply(schema: dict[str, Any]) -> None:
+        if callable(extra):
+            extra(schema)
+        elif extra:
+            schema.update(extra)
+        schema.pop("default", None)
+
+    return apply
+
+
+def _item_query(res: Resource[Any]) -> type[BaseModel]:
+    """The item read's query parameters: `fields`."""
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        res.read.__name__.removesuffix("Read") + "ItemQuery",
+        __config__=ConfigDict(extra="forbid"),
+        fields=(AnyOf[field_names(res)] | None, Field(default=None, description=FIELDS_HELP)),  # type: ignore[valid-type]
+    )
+
+
 def _with_sort_keys(res: Resource[Any]) -> type[ListParams]:
     """The resource's query model, its `sort` an enumeration (in the schema too) of the sortable
-    fields, each ascending or, with a leading '-', descending."""
+    fields, each ascending or, with a leading '-', descending, and `fields` one of its fields."""
     fields = sorted(res.sortable)
     keys = StrEnum(  # type: ignore[misc]
         res.read.__name__.removesuffix("Read") + "SortKey",
@@ -72,6 +126,7 @@ def _with_sort_keys(res: Resource[Any]) -> type[ListParams]:
                 examples=[["-" + fields[0]]],
             ),
         ),
+        fields=(AnyOf[field_names(res)] | None, Field(default=None, description=FIELDS_HELP)),  # type: ignore[valid-type]
     )
     return cast(type[ListParams], model)
 
@@ -107,18 +162,21 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     name = res.path.replace("-", "_")
     Read, Create, Update = res.read, res.create, res.update
     QueryModel = _with_sort_keys(res)
+    Partial, ItemQuery = partial_read(res), _item_query(res)
     Writer = Annotated[Principal, Depends(require(res.write_role))]
     if res.routes is not None:
         res.routes(router, res)
 
     @router.get(
         "",
-        response_model=Page[Read],  # type: ignore[valid-type]
+        response_model=Page[Read] | Page[Partial],  # type: ignore[valid-type]
         operation_id=f"list_{name}",
         summary=f"List {res.plural}",
         description=(
             f"Filter, sort and page through {res.plural}. Multi-valued filters take repeated or "
-            "comma-separated values. The Link header carries first/prev/next/last pages. The weak "
+            "comma-separated values. Page with `offset`, or follow `next` (also the Link header's "
+            'rel="next"), whose `after` cursor makes a deep page cost what the first does. The '
+            "Link header carries first/prev/next/last pages (prev and last by offset only). The weak "
             "ETag changes when the data of the tables the page reads changes, or the query does: "
             "send it back in If-None-Match to be told 304 while the page is unchanged."
         ),
@@ -140,9 +198,16 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         tag = await _list_etag(conn, res, query)
         if etag_matches(request.headers.get("if-none-match"), tag.removeprefix("W/")):
             return Response(status_code=304, headers={"ETag": tag})
-        body, total = await reads.page_body(conn, res, query)
-        link = link_header(request, total=total, limit=query.limit, offset=query.offset)
-        return Response(body, media_type=JSON, headers={"Link": link, "ETag": tag})
+        page = await reads.page_body(conn, res, query)
+        link = link_header(
+            request,
+            total=page.total,
+            limit=query.limit,
+            offset=query.offset,
+            keyset=True,
+            next_after=page.next,
+        )
+        return Response(page.body, media_type=JSON, headers={"Link": link, "ETag": tag})
 
     @router.post(
         "",
@@ -187,15 +252,20 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
 
     @router.get(
         "/{record_id}",
-        response_model=Read,
+        response_model=Read | Partial,  # type: ignore[valid-type]
         operation_id=f"get_{name}",
         name=f"get_{name}",
         summary=f"Read a {res.singular}",
         openapi_extra=CONDITIONAL["openapi_extra"],
         responses={**CONDITIONAL["responses"], **error_responses(404, 422, 503)},
     )
-    async def get_record(request: Request, conn: ReadConnection, record_id: RecordId) -> Response:
-        found = await reads.item_body(conn, res, record_id)
+    async def get_record(
+        request: Request,
+        conn: ReadConnection,
+        record_id: RecordId,
+        params: Annotated[ItemQuery, Query()],  # type: ignore[valid-type]
+    ) -> Response:
+        found = await reads.item_body(conn, res, record_id, reads.fields_of(params))
         if found is None:
             raise NotFound(tr("{resource} {id} does not exist", resource=res.singular, id=record_id))
         body, version = found

@@ -359,3 +359,28 @@ async def test_the_feed_needs_a_credential(anonymous: httpx.AsyncClient) -> None
         answer = await anonymous.get(API + path)
         assert answer.status_code == 401
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_fields_narrow_each_record_to_its_own_resources_fields(fresh: str) -> None:
+    await _district(fresh)
+    async with app_client(fresh) as (_, client):
+        head = (await client.get(f"{API}/changes/head")).json()["next"]
+        village = (await client.post(f"{API}/villages", json=VILLAGE)).json()
+        figure = await client.post(f"{API}/village-figures", json={"village_id": village["id"], "year": 2015})
+        assert figure.status_code == 201, figure.text
+        items, _ = await _feed(client, head, fields="name,district_id")
+        records = {(i["resource"], i["id"]): i["record"] for i in items}
+        assert records == {
+            ("villages", village["id"]): {"name": VILLAGE["name"], "district_id": DISTRICT},
+            ("village-figures", figure.json()["id"]): {},  # a figure has neither field
+        }
+        items, _ = await _feed(client, head, fields="year,id", resource="village-figures")
+        assert [i["record"] for i in items] == [{"id": figure.json()["id"], "year": 2015}]
+        for bad in (
+            {"fields": "registration_code", "resource": "villages"},
+            {"fields": "nope"},
+            {"fields": ""},
+        ):
+            answer = await client.get(f"{API}/changes", params={"after": head, **bad})
+            assert answer.status_code == 422, answer.text
+            assert [e["field"].split(".")[0] for e in answer.json()["errors"]] == ["fields"]

@@ -56,15 +56,25 @@ async def test_pages_and_links(client: httpx.AsyncClient, path: str) -> None:
         return ids(body), body["total"], {rel: p for rel, p in rels.items()}
 
     def offsets(rels: dict[str, dict[str, list[str]]]) -> dict[str, int]:
-        return {rel: int(p["offset"][0]) for rel, p in rels.items()}
+        """The offsets of the links; next continues by cursor, so it has none."""
+        assert "offset" not in rels.get("next", {})
+        return {rel: int(p["offset"][0]) for rel, p in rels.items() if rel != "next"}
+
+    async def follow_next(rels: dict[str, dict[str, list[str]]]) -> list[int]:
+        response = await client.get(f"{API}/{path}", params=rels["next"])
+        assert response.status_code == 200, response.text
+        assert response.json()["offset"] == 0
+        return ids(response.json())
 
     items, total, rels = await page(2, 0)
     assert (items, total) == (made[0:2], 5)
-    assert offsets(rels) == {"first": 0, "next": 2, "last": 4}
+    assert offsets(rels) == {"first": 0, "last": 4} and "next" in rels
+    assert await follow_next(rels) == made[2:4]
 
     items, total, rels = await page(2, 2)
     assert (items, total) == (made[2:4], 5)
-    assert offsets(rels) == {"first": 0, "prev": 0, "next": 4, "last": 4}
+    assert offsets(rels) == {"first": 0, "prev": 0, "last": 4} and "next" in rels
+    assert await follow_next(rels) == made[4:5]
 
     items, total, rels = await page(2, 4)
     assert (items, total) == (made[4:5], 5)
@@ -88,7 +98,7 @@ async def test_pages_and_links(client: httpx.AsyncClient, path: str) -> None:
 async def test_empty_collection(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(f"{API}/{path}?limit=10&offset=20")
     assert response.status_code == 200
-    assert response.json() == {"items": [], "total": 0, "limit": 10, "offset": 20}
+    assert response.json() == {"items": [], "total": 0, "limit": 10, "offset": 20, "next": None}
     rels = links(response)
     assert {rel: p["offset"] for rel, p in rels.items() if rel != "prev"} == {"first": ["0"], "last": ["0"]}
     assert "next" not in rels
@@ -103,7 +113,9 @@ async def test_default_page_is_fifty(client: httpx.AsyncClient) -> None:
     assert (len(body["items"]), body["total"], body["limit"], body["offset"]) == (50, 51, 50, 0)
     assert body["items"][0]["year"] == 1950 and body["items"][-1]["year"] == 1999
     rels = links(response)
-    assert rels["next"]["offset"] == ["50"] and rels["last"]["offset"] == ["50"]
+    assert rels["last"]["offset"] == ["50"] and rels["next"]["after"] == [body["next"]]
+    rest = (await client.get(f"{API}/village-figures", params=rels["next"])).json()
+    assert [item["year"] for item in rest["items"]] == [2000] and rest["next"] is None
 
 
 async def test_links_keep_repeated_and_vietnamese_parameters(client: httpx.AsyncClient) -> None:
@@ -127,10 +139,14 @@ async def test_links_keep_repeated_and_vietnamese_parameters(client: httpx.Async
     for params in rels.values():
         assert params["status"] == ["craft_village", "traditional_craft_village"]
         assert params["q"] == ["vân chàng"]
-    assert [rels[r]["offset"] for r in ("first", "next", "last")] == [["0"], ["1"], ["2"]]
+    assert [rels[r]["offset"] for r in ("first", "last")] == [["0"], ["2"]]
+    assert rels["next"]["after"] == [response.json()["next"]]
     followed = await client.get(response.headers["link"].split(">; ")[1].split("<")[1])
     assert followed.status_code == 200
-    assert (followed.json()["offset"], followed.json()["total"]) == (1, 3)
+    assert (followed.json()["offset"], followed.json()["total"]) == (0, 3)
+    # The search order (best match first) continues where the first page ended.
+    second = await client.get(f"{API}/villages", params={"q": "vân chàng", "limit": "2", "offset": "1"})
+    assert [v["id"] for v in followed.json()["items"]] == [second.json()["items"][0]["id"]]
 
 
 @pytest.mark.parametrize("path", PATHS)

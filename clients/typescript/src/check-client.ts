@@ -11,6 +11,9 @@ import type { components, paths } from "../../build/typescript/schema.js";
 
 type Problem = components["schemas"]["Problem"];
 type TradeFairRead = components["schemas"]["TradeFairRead"];
+// A list page: whole records, or with `fields` only those asked for (Page_VillageFields_).
+// Without `fields` it is always the first.
+type VillagePage = components["schemas"]["Page_VillageRead_"];
 type VillageDimension = components["schemas"]["VillageDimension"];
 type VillageSortKey = components["schemas"]["VillageSortKey"];
 type CraftGroup = components["schemas"]["CraftGroup"];
@@ -93,7 +96,7 @@ async function listVillages(): Promise<void> {
   const { data, response } = await api.GET("/api/v1/villages", {
     params: { query: { q: "van chang" } },
   });
-  const page = present(data, response);
+  const page: VillagePage = present(data, response) as VillagePage;
   expect(page.total >= 1, `q=van chang found ${page.total} villages`);
   expect(page.items.length === Math.min(page.total, page.limit), "items do not match total");
   const first = page.items[0];
@@ -109,7 +112,7 @@ async function listVillages(): Promise<void> {
   const byDistrict = await api.GET("/api/v1/villages", {
     params: { query: { district_id: [first.district_id], sort, limit: 5 } },
   });
-  const districtPage = present(byDistrict.data, byDistrict.response);
+  const districtPage = present(byDistrict.data, byDistrict.response) as VillagePage;
   expect(
     districtPage.items.every((village) => village.district_id === first.district_id),
     "district_id filter returned villages of other districts",
