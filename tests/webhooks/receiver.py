@@ -88,7 +88,11 @@ class Receiver:
         try:
             answer = self.script(number, received)
             if answer.hang:
-                await self.hanging.wait()
+                # Until the sender gives up (closes the connection) or the test ends it.
+                waits = [asyncio.ensure_future(reader.read(1)), asyncio.ensure_future(self.hanging.wait())]
+                _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for task in pending:
+                    task.cancel()
                 return
             await asyncio.sleep(answer.delay)
             received.status = answer.status
