@@ -77,7 +77,7 @@ async def test_the_secret_is_shown_once_and_never_again(client: httpx.AsyncClien
         ("http://[fe80::1]/hook", "fe80::1"),
         ("http://[::1]/hook", "::1"),
         ("http://[::ffff:10.1.2.3]/hook", "10.1.2.3"),
-        ("http://0.0.0.0/hook", "0.0.0.0"),  # noqa: S104 - the address refused
+        ("http://0.0.0.0/hook", "0.0.0.0"),
         ("http://224.0.0.1/hook", "224.0.0.1"),
         ("https://internal.example/hook", "10.0.0.5"),  # a name resolving to a private address
         ("https://split.example/hook", "192.168.1.9"),  # one private answer is enough
@@ -87,7 +87,9 @@ async def test_the_secret_is_shown_once_and_never_again(client: httpx.AsyncClien
         ("not a url", "http:// or https://"),
     ],
 )
-async def test_urls_webhooks_may_not_reach_are_refused(client: httpx.AsyncClient, url: str, fragment: str) -> None:
+async def test_urls_webhooks_may_not_reach_are_refused(
+    client: httpx.AsyncClient, url: str, fragment: str
+) -> None:
     _url_refused(await client.post(HOOKS, json={"url": url}), fragment)
 
 

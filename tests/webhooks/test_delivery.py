@@ -283,7 +283,7 @@ async def test_the_address_is_checked_again_at_each_delivery(fresh: str) -> None
 async def test_redirects_are_not_followed(fresh: str) -> None:
     async with (
         receiving(lambda n, r: Answer(302 if n == 0 else 200)) as receiver,
-        service(fresh) as (_, client, worker, clock),
+        service(fresh) as (_, client, worker, _clock),
     ):
         hook, _ = await subscribe(client, receiver.url)
         await write(fresh, [("create", None)])
