@@ -234,7 +234,9 @@ MESSAGES: dict[str, str] = {
     "a webhook URL must not carry a user name or password": "URL của webhook không được chứa tên người dùng hay mật khẩu",
     "a webhook URL must have no fragment": "URL của webhook không được có phần fragment (#…)",
     "{host} does not resolve to an address": "không phân giải được {host} ra địa chỉ nào",
-    "the address of {host}, {address}, is one webhooks may not reach (loopback, private, link-local, multicast or reserved); an administrator can allow its network with WEBHOOK_ALLOWED_NETWORKS": "địa chỉ của {host} là {address}, một địa chỉ webhook không được gửi tới (loopback, mạng riêng, link-local, multicast hoặc dành riêng); quản trị viên có thể cho phép mạng của nó bằng WEBHOOK_ALLOWED_NETWORKS",
+    "webhooks may not reach loopback, private, link-local, multicast or reserved addresses; an administrator can allow a network with WEBHOOK_ALLOWED_NETWORKS": "webhook không được gửi tới địa chỉ loopback, mạng riêng, link-local, multicast hoặc dành riêng; quản trị viên có thể cho phép một mạng bằng WEBHOOK_ALLOWED_NETWORKS",
+    "{host} resolves to {address}: {why}": "{host} phân giải ra {address}: {why}",
+    "{address} cannot be reached: {why}": "không được gửi tới {address}: {why}",
     "webhook {id} does not exist": "webhook {id} không tồn tại",
     "delivery {id} of webhook {webhook} does not exist": "lần gửi {id} của webhook {webhook} không tồn tại",
 }

@@ -123,14 +123,17 @@ async def check(url: str, networks: Sequence[Network], resolver: Resolver = syst
             raise Refused(tr("{host} does not resolve to an address", host=host), "dns_error") from None
     for address in addresses:
         if not allowed(address, networks):
-            raise Refused(
-                tr(
-                    "the address of {host}, {address}, is one webhooks may not reach (loopback, "
-                    "private, link-local, multicast or reserved); an administrator can allow its "
-                    "network with WEBHOOK_ALLOWED_NETWORKS",
-                    host=host,
-                    address=str(_plain(address)),
-                ),
-                "refused_address",
-            )
+            raise Refused(_not_reachable(host, _plain(address)), "refused_address")
     return Target(url, _plain(addresses[0]), parts)
+
+
+def _not_reachable(host: str, address: Address) -> str:
+    why = tr(
+        "webhooks may not reach loopback, private, link-local, multicast or reserved addresses; an "
+        "administrator can allow a network with WEBHOOK_ALLOWED_NETWORKS"
+    )
+    try:
+        ip_address(host)
+    except ValueError:
+        return tr("{host} resolves to {address}: {why}", host=host, address=str(address), why=why)
+    return tr("{address} cannot be reached: {why}", address=str(address), why=why)
