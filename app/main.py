@@ -59,7 +59,7 @@ trade-promotion programmes, and trade fairs.
 * Dates are `YYYY-MM-DD` from 1900-01-01 to 2100-12-31 (years 1000 onwards for the year a
   village's craft began).
 * Reads are public, except the changes feed (`/api/v1/changes`), which takes a credential of
-  any role. A write takes one credential: `Authorization: Bearer <token>` (staff) or
+  any role, and webhook subscriptions (`/api/v1/webhooks`), for administrators. A write takes one credential: `Authorization: Bearer <token>` (staff) or
   `X-API-Key: <key>` (machines), never both.
 * Text is stored in Unicode NFC; search ignores tone marks and case, and `đ` matches `d`.
 * Every error is `application/problem+json` (RFC 9457); with `Accept-Language: vi` its title,

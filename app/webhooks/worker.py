@@ -111,7 +111,12 @@ class Worker:
             held = await outbox.claim(raw, self.clock(), self.lease, CLAIM_BATCH)
         if not held:
             return 0
-        await asyncio.gather(*(self.deliver(claim) for claim in held))
+        results = await asyncio.gather(*(self.deliver(claim) for claim in held), return_exceptions=True)
+        for result in results:
+            # Settling failed (the database away, the subscription deleted meanwhile): the lease
+            # runs out and the delivery, if it still exists, is tried again.
+            if isinstance(result, Exception):
+                log.warning("webhook worker: an attempt could not be recorded", exc_info=result)
         return len(held)
 
     # -- one attempt --------------------------------------------------------------------------
