@@ -38,6 +38,9 @@ from app.meta.router import router as meta_router
 from app.registry import REGISTRY
 from app.stats.cache import Gate, Memory
 from app.stats.router import router as stats_router
+from app.webhooks.router import webhooks_router
+from app.webhooks.targets import system_resolver
+from app.webhooks.worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +59,7 @@ trade-promotion programmes, and trade fairs.
 * Dates are `YYYY-MM-DD` from 1900-01-01 to 2100-12-31 (years 1000 onwards for the year a
   village's craft began).
 * Reads are public, except the changes feed (`/api/v1/changes`), which takes a credential of
-  any role. A write takes one credential: `Authorization: Bearer <token>` (staff) or
+  any role, and webhook subscriptions (`/api/v1/webhooks`), for administrators. A write takes one credential: `Authorization: Bearer <token>` (staff) or
   `X-API-Key: <key>` (machines), never both.
 * Text is stored in Unicode NFC; search ignores tone marks and case, and `đ` matches `d`.
 * Every error is `application/problem+json` (RFC 9457); with `Accept-Language: vi` its title,
@@ -85,9 +88,15 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.migration_head = migration_head()
         POOL_SIZE.set(settings.db_pool_size + settings.db_max_overflow)
+        worker = Worker(engine, registry, settings) if settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        app.state.webhook_worker = worker
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await engine.dispose()
             process_exited(os.getpid())
 
@@ -106,6 +115,8 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     app.state.public_url = settings.public_url  # links name it, never the request's Host
     app.state.changes_retention_days = settings.changes_retention_days
     app.state.metrics_access = MetricsAccess.from_settings(settings)
+    app.state.webhook_networks = list(settings.webhook_allowed_networks)
+    app.state.webhook_resolver = system_resolver  # tests put their own
     app.state.stats_memory = Memory()
     app.state.stats_gate = Gate(
         settings.stats_concurrency, settings.stats_statement_timeout_ms / 1000 or None
@@ -141,6 +152,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     _mount(app, auth_router)
     _mount(app, audit_router(registry))
     _mount(app, changes_router(registry))
+    _mount(app, webhooks_router(registry))
     _mount(app, docs_router(app.title, app.openapi_url or "/openapi.json"))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

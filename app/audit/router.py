@@ -96,16 +96,21 @@ class SecurityEventRead(BaseModel):
     at: datetime
     action: SecurityAction
     actor_kind: SecurityActorKind = Field(
-        description="A staff account's token, an API key, the command line, or nobody signed in."
+        description=(
+            "A staff account's token, an API key, the command line, nobody signed in, or the "
+            "service itself (its webhook worker)."
+        )
     )
     actor_id: Int64 | None = Field(description="The account's or the key's id; null otherwise.")
     actor_name: str | None = Field(
         description="The account's username, the key's name, or the system user at the command line."
     )
     target_kind: SecurityTargetKind | None
-    target_id: Int64 | None = Field(description="The account's or key's id; null for an unknown username.")
+    target_id: Int64 | None = Field(
+        description="The account's, key's or webhook's id; null for an unknown username."
+    )
     target_name: str | None = Field(
-        description="The account's username (as typed, at sign-in) or the key's name."
+        description="The account's username (as typed, at sign-in), the key's name or the webhook's URL."
     )
     client_addr: str | None
     request_id: str | None = Field(description="The X-Request-ID of the request.")

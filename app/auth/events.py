@@ -72,15 +72,19 @@ async def record(
     *,
     account: StaffAccount | None = None,
     key: ApiKey | None = None,
+    webhook: tuple[int, str] | None = None,
     target_name: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Add one event to the session's transaction and log it."""
+    """Add one event to the session's transaction and log it. The target is an account, a key, a
+    webhook subscription (its id and URL), or a username that opens no account."""
     target_kind, target_id = None, None
     if account is not None:
         target_kind, target_id, target_name = SecurityTargetKind.account, account.id, account.username
     elif key is not None:
         target_kind, target_id, target_name = SecurityTargetKind.api_key, key.id, key.name
+    elif webhook is not None:
+        target_kind, (target_id, target_name) = SecurityTargetKind.webhook, webhook
     elif target_name is not None:
         target_kind = SecurityTargetKind.account  # a username that opens no account
     session.add(

@@ -265,4 +265,14 @@ MESSAGES: dict[str, str] = {
     "a cursor from the `next` of an earlier answer of this feed": "một con trỏ lấy từ `next` của một câu trả lời trước của luồng thay đổi này",
     "`after` is not a cursor of this feed: pass the `next` of an earlier answer unchanged": "`after` không phải là con trỏ của luồng thay đổi này: hãy gửi lại nguyên vẹn `next` của một câu trả lời trước",
     "this cursor was issued more than {days} days ago, longer than the changes feed is kept: resynchronise (read the lists again after taking a new cursor from GET /api/v1/changes/head) and follow the feed from that cursor": "con trỏ này được cấp cách đây hơn {days} ngày, lâu hơn thời gian luồng thay đổi được lưu giữ: hãy đồng bộ lại (lấy một con trỏ mới từ GET /api/v1/changes/head, đọc lại các danh sách) rồi theo luồng thay đổi từ con trỏ đó",
+    # Webhooks
+    "a webhook URL must be http:// or https:// with a host": "URL của webhook phải bắt đầu bằng http:// hoặc https:// và có tên máy chủ",
+    "a webhook URL must not carry a user name or password": "URL của webhook không được chứa tên người dùng hay mật khẩu",
+    "a webhook URL must have no fragment": "URL của webhook không được có phần fragment (#…)",
+    "{host} does not resolve to an address": "không phân giải được {host} ra địa chỉ nào",
+    "webhooks may not reach loopback, private, link-local, multicast or reserved addresses; an administrator can allow a network with WEBHOOK_ALLOWED_NETWORKS": "webhook không được gửi tới địa chỉ loopback, mạng riêng, link-local, multicast hoặc dành riêng; quản trị viên có thể cho phép một mạng bằng WEBHOOK_ALLOWED_NETWORKS",
+    "{host} resolves to {address}: {why}": "{host} phân giải ra {address}: {why}",
+    "{address} cannot be reached: {why}": "không được gửi tới {address}: {why}",
+    "webhook {id} does not exist": "webhook {id} không tồn tại",
+    "delivery {id} of webhook {webhook} does not exist": "lần gửi {id} của webhook {webhook} không tồn tại",
 }

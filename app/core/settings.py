@@ -67,6 +67,55 @@ class Settings(BaseSettings):
         ),
     )
 
+    # -- pushed events (app/webhooks/) -----------------------------------------------------------
+    webhook_worker: bool = Field(
+        default=True,
+        description="Run the webhook worker (dispatcher and deliveries) in this process; 0 turns it off.",
+    )
+    webhook_poll_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="How often the webhook worker looks for new events and due deliveries.",
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Limit of one delivery attempt, from connecting to the answer.",
+    )
+    webhook_retry_budget_hours: float = Field(
+        default=72.0,
+        ge=24,
+        le=24 * 30,
+        description="How long a delivery is retried after it was queued; then it is marked failed for good.",
+    )
+    webhook_retry_base_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="The first retry's longest wait; each further retry doubles it.",
+    )
+    webhook_retry_max_interval_s: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        le=86_400,
+        description="The longest wait between two attempts of a delivery.",
+    )
+    webhook_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="A subscription is disabled after this many failed attempts in a row.",
+    )
+    webhook_allowed_networks: list[IPv4Network | IPv6Network] = Field(
+        default_factory=list,
+        description=(
+            "Networks (CIDR) that webhook URLs may reach although they are loopback, private, "
+            "link-local, multicast or reserved; none by default."
+        ),
+    )
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser; none by default."

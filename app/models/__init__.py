@@ -31,6 +31,7 @@ from app.models.staff import AccessToken, ApiKey, Role, SignInAttempt, StaffAcco
 from app.models.trade_fair import FairKind, TradeFair, TradeFairParticipant
 from app.models.village import CraftGroup, Village, VillageStatus
 from app.models.village_figure import FigureQualifier, VillageFigure
+from app.models.webhook import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ACTIVITIES_BY_KIND",
@@ -54,6 +55,7 @@ __all__ = [
     "CooperativeStatus",
     "CraftGroup",
     "DataVersion",
+    "DeliveryStatus",
     "ExtensionActivity",
     "FairKind",
     "FigureQualifier",
@@ -82,4 +84,7 @@ __all__ = [
     "Village",
     "VillageFigure",
     "VillageStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

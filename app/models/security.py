@@ -1,4 +1,4 @@
-"""Security events: sign-ins, lockouts and changes to accounts and keys, kept apart from the
+"""Security events: sign-ins, lockouts and changes to accounts, keys and webhooks, kept apart from the
 record-change trail (audit_event) because their actors include the command line and anonymous
 callers, and their targets need not exist (a sign-in for an unknown username)."""
 
@@ -30,20 +30,27 @@ class SecurityAction(StrEnum):
     password_changed = "password_changed"  # noqa: S105 - an event name, not a password
     password_change_failed = "password_change_failed"  # noqa: S105
     password_reset = "password_reset"  # noqa: S105
+    webhook_created = "webhook_created"
+    webhook_changed = "webhook_changed"
+    webhook_deleted = "webhook_deleted"
+    webhook_disabled = "webhook_disabled"  # by the service, after a run of failed deliveries
 
 
 class SecurityActorKind(StrEnum):
-    """Who acted: a staff account's token, an API key, the command line, or nobody signed in."""
+    """Who acted: a staff account's token, an API key, the command line, nobody signed in, or
+    the service itself (its webhook worker)."""
 
     account = "account"
     api_key = "api_key"
     command_line = "command_line"
     anonymous = "anonymous"
+    service = "service"
 
 
 class SecurityTargetKind(StrEnum):
     account = "account"
     api_key = "api_key"
+    webhook = "webhook"
 
 
 def _one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
