@@ -54,13 +54,14 @@ trade-promotion programmes, and trade fairs.
   `JSON.parse` reads integers exactly only up to 2^53 - 1 (9,007,199,254,740,991 đồng, about
   nine million billion, far beyond the amounts recorded here). To read larger values exactly,
   parse the body with a reviver that sees the source text (`JSON.parse(text, (k, v, ctx) =>
-  ...)`, Node 22+ and current browsers) or a library such as lossless-json. The service never sends numbers as
-  strings: one type per field keeps every generated client simple.
+  ...)`, Node 22+ and current browsers) or a library such as lossless-json. The service never
+  sends numbers as strings: one type per field keeps every generated client simple.
 * Dates are `YYYY-MM-DD` from 1900-01-01 to 2100-12-31 (years 1000 onwards for the year a
   village's craft began).
 * Reads are public, except the changes feed (`/api/v1/changes`), which takes a credential of
-  any role, and webhook subscriptions (`/api/v1/webhooks`), for administrators. A write takes one credential: `Authorization: Bearer <token>` (staff) or
-  `X-API-Key: <key>` (machines), never both.
+  any role, and webhook subscriptions (`/api/v1/webhooks`), for administrators. A write takes
+  one credential: `Authorization: Bearer <token>` (staff) or `X-API-Key: <key>` (machines),
+  never both.
 * Text is stored in Unicode NFC; search ignores tone marks and case, and `đ` matches `d`.
 * Every error is `application/problem+json` (RFC 9457); with `Accept-Language: vi` its title,
   detail and field messages are in Vietnamese (English is the default).

@@ -7,10 +7,8 @@ leased while it is delivered; webhook_attempt logs each attempt. These are the s
 tables: no audit events, no data versions. security_event gains the webhook actions, the
 `service` actor (the worker that disables a failing subscription) and the `webhook` target.
 
-The lead re-points down_revision at "0008" when merging (0008 is written in parallel).
-
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 18:00:00+00:00
 """
 
@@ -23,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
