@@ -80,7 +80,7 @@ def changes_router(registry: Registry) -> APIRouter:
     router = APIRouter(prefix="/api/v1/changes", tags=["changes feed"])
     paths: Any = registry.path_enum  # a class made at run time: a type only to pydantic
     names = sorted({name for res in registry for name in res.read.model_fields})
-    field_enum: Any = StrEnum("ChangeFieldName", [(name, name) for name in names])
+    field_enum: Any = StrEnum("ChangeFieldName", [(name, name) for name in names])  # type: ignore[misc]
     Query_ = create_model(
         "ChangesQuery",
         __base__=FeedQuery,
