@@ -9,7 +9,7 @@ async def test_ready_and_empty_list(client: httpx.AsyncClient) -> None:
     assert ready.json()["status"] == "ready"
     listing = await client.get("/api/v1/villages")
     assert listing.status_code == 200
-    assert listing.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
+    assert listing.json() == {"items": [], "total": 0, "limit": 50, "offset": 0, "next": None}
 
 
 async def test_not_ready_is_a_problem_naming_the_migrations(client: httpx.AsyncClient) -> None:

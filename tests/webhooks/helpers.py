@@ -12,7 +12,9 @@ from tests.conftest import plain_url
 
 DISTRICT = 1
 SETUP = f"""
-INSERT INTO admin_unit (id, code, name, level) VALUES ({DISTRICT}, '362', 'Nam Trực', 'district');
+INSERT INTO admin_unit (id, code, name, level, parent_id)
+VALUES ({DISTRICT + 1}, '36', 'Nam Định', 'province', NULL),
+       ({DISTRICT}, '362', 'Nam Trực', 'district', {DISTRICT + 1});
 """
 EVENT = """
 INSERT INTO audit_event (actor_kind, actor_id, actor_name, action, resource, record_id, changes, version)
