@@ -35,9 +35,9 @@ in the same order, with three changes:
   ``<district code>/<name>`` (362/Vân Chàng); a co-operative by
   its registration code (0600100000); a programme by ``<year>/<name>`` (2015/Tổ chức Hội chợ ...).
   Any other reference resolves among the records of the sample files only. A record whose 2015
-  commune the gazetteer does not hold (merged into another before 2025, a change the gazetteer
-  records only for Mỹ Lộc) has an empty ``commune_code``: it is placed in its district, and
-  ``python -m app places unplaced`` lists it.
+  commune the gazetteer does not hold (Yên Xá, merged into another before 2024 on a day not
+  recorded) or is not known (a co-operative with no village) has an empty ``commune_code``: it
+  is placed in its district, and ``python -m app places unplaced`` lists it.
 - Programme funding lines become one column per funding source, ``funding_central_vnd``,
   ``funding_provincial_vnd``, ``funding_district_vnd``, ``funding_commune_vnd``,
   ``funding_counterpart_vnd``, ``funding_other_vnd``: the amount of that source's line, an empty

@@ -12,6 +12,9 @@ statements, in the caller's transaction:
   (NULL: open towards the past), except a unit whose code an earlier, hand-recorded change retired
   (Mỹ Lộc's former communes, 13708 Hưng Lộc among them, from 2024-09-01: until then the retired
   unit of that code holds it). The lists from 2025-07-01 are valid from that day, with no end.
+- A hand-recorded change with no successor code ends its unit (the day before the change) and
+  links it to nothing: which unit took it in is not recorded. A unit of the lists with its code
+  still starts on the day of the change.
 - A unit whose stored period the files end earlier (a database loaded before a change was
   recorded) keeps its id and identity (its start), so a record placed on it by an old date stays
   on the old period; the new period is a unit of its own, and the successions of the files that
@@ -23,7 +26,7 @@ statements, in the caller's transaction:
   district as a whole) → new commune from 2025-07-01, with the official note and a kind read from
   it; old province → each new province that received its communes (derived, no note): whole when
   all went to one, unchanged when that one also has no other predecessor; and the hand-recorded
-  changes before 2025.
+  changes before 2025 that name a successor.
 
 Writes bump the tables' data versions like any other; they are not audit events (the gazetteer is
 reference data loaded from files, and the files say where each fact comes from).
@@ -155,12 +158,10 @@ def units() -> Iterator[UnitRow]:
     """Every unit of the files, as staged."""
     province, district, commune = AdminLevel.province, AdminLevel.district, AdminLevel.commune
     retired = read("changes-before-2025.csv")
-    # A unit that took over a retired unit's code starts on the day of the change.
-    starts = {
-        (r["level"], r["code"]): date.fromisoformat(r["effectiveOn"])
-        for r in retired
-        if r["successorCode"] == r["code"]
-    }
+    # A unit of the lists that has a retired unit's code starts on the day of the change: the
+    # successor that kept the code, or a unit the row does not name (no successor recorded: 13900,
+    # Xã Nghĩa Thịnh until 2024-08-31, Xã Đồng Thịnh in the list of 2025-06-30).
+    starts = {(r["level"], r["code"]): date.fromisoformat(r["effectiveOn"]) for r in retired}
     # A unit that starts that day also goes by the names of the units it took in (13708 Hưng Lộc:
     # Mỹ Lộc, Mỹ Hưng), so that a search by an old name finds it; a unit that existed before keeps
     # its own (a unit is one row for its whole period, and Nam Định city was never called Mỹ Lộc).
@@ -281,6 +282,8 @@ def successions() -> Iterator[SuccessionRow]:
                 kind = SuccessionKind.whole
             yield (province, old, before, province, new, REFORM_ON, REFORM_ON, kind.value, None)
     for row in read("changes-before-2025.csv"):
+        if not row["successorCode"]:
+            continue  # ended, the unit that took it in not recorded (SOURCES.md): no link
         on = date.fromisoformat(row["effectiveOn"])
         yield (
             row["level"],

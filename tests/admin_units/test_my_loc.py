@@ -45,6 +45,10 @@ def commune_changes() -> list[dict[str, str]]:
     return [r for r in rows_of(CHANGES) if r["level"] == "commune"]
 
 
+def my_loc_changes() -> list[dict[str, str]]:
+    return [r for r in commune_changes() if r["parentCode"] == "358"]
+
+
 @pytest.fixture(scope="module")
 async def places(gazetteer_copy: str) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(gazetteer_copy) as (_, client):
@@ -52,7 +56,7 @@ async def places(gazetteer_copy: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def test_the_file_has_a_row_for_each_commune_of_my_loc() -> None:
-    rows = commune_changes()
+    rows = my_loc_changes()
     assert {r["code"]: r["nameWithType"] for r in rows} == MY_LOC_2015
     assert {(r["effectiveOn"], r["parentCode"]) for r in rows} == {("2024-09-01", "358")}
     # Every successor is a commune of Nam Định city in the list of 2025-06-30.
@@ -71,8 +75,10 @@ def test_the_file_has_a_row_for_each_commune_of_my_loc() -> None:
 
 async def test_counts_around_the_change(gazetteer_copy: str) -> None:
     rows = commune_changes()
-    starting = sum(r["successorCode"] == r["code"] for r in rows)  # the codes that go on
     listed = len(rows_of("communes-legacy.csv"))
+    legacy = {r["code"] for r in rows_of("communes-legacy.csv")}
+    # The codes that go on in the list of 2025-06-30, as a successor or as a unit the row does not name.
+    starting = sum(r["code"] in legacy for r in rows)
     counted = await query(
         gazetteer_copy,
         """
@@ -90,8 +96,9 @@ async def test_counts_around_the_change(gazetteer_copy: str) -> None:
         ("2024-09-01", "district"): 696,
         ("2024-09-01", "commune"): listed,
     }
-    assert (starting, len(rows)) == (8, 11)
-    # Under Mỹ Lộc on its last day: its eleven communes; under the city the day after: 21 units.
+    assert (starting, len(rows)) == (8 + 3 + 3, 11 + 9 + 17)  # Mỹ Lộc; 1104 sourced; ended
+    # Under Mỹ Lộc on its last day: its eleven communes; under the city the day after: 21 units
+    # (on its last day, also Xã Lộc An, ended without a recorded successor).
     under = await query(
         gazetteer_copy,
         """
@@ -106,14 +113,15 @@ async def test_counts_around_the_change(gazetteer_copy: str) -> None:
     city_now = sum(r["districtCode"] == "356" for r in rows_of("communes-legacy.csv"))
     assert {(r["code"], r["day"]): r["n"] for r in under} == {
         ("358", "2024-08-31"): 11,
-        ("356", "2024-08-31"): city_now - starting,
+        ("356", "2024-08-31"): city_now - 8 + 1,
         ("356", "2024-09-01"): city_now,
     }
     assert city_now == 21  # 14 wards and 7 communes (the resolution)
 
 
-async def test_every_change_before_2025_is_a_succession(gazetteer_copy: str) -> None:
-    rows = rows_of(CHANGES)
+async def test_every_change_before_2025_with_a_successor_is_a_succession(gazetteer_copy: str) -> None:
+    rows = [r for r in rows_of(CHANGES) if r["successorCode"]]
+    assert len(rows_of(CHANGES)) - len(rows) == 17  # ended, successor not recorded: no link
     expected = set()
     for r in rows:
         on = date.fromisoformat(r["effectiveOn"])
@@ -245,9 +253,10 @@ async def test_every_commune_of_2015_reaches_one_unit_of_2025_in_two_steps(gazet
         JOIN admin_unit m ON m.id = a.successor_id
         JOIN admin_unit_succession b ON b.predecessor_id = m.id
         JOIN admin_unit n ON n.id = b.successor_id
-        WHERE o.level = 'commune' AND o.valid_to = DATE '2024-08-31'
+        WHERE o.level = 'commune' AND o.valid_to = DATE '2024-08-31' AND o.code = ANY($1::text[])
         GROUP BY o.code
         """,
+        sorted(MY_LOC_2015),
     )
     assert {r["code"] for r in reached} == MY_LOC_2015.keys()
     assert {(r["middle"], tuple(r["last"]), r["new"]) for r in reached} == {
@@ -288,19 +297,37 @@ async def test_search_by_the_old_names(places: httpx.AsyncClient) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("kept", "units", "successions"),
+    [
+        # Only the district's and the township's rows: Mỹ Lộc's 3 ceased + 7 periods, 8 ends; 10
+        # links, 7 moved. Then Resolution 1104's other rows (below).
+        (("358", "13708"), (10 + 26, 8 + 6), (10 + 9, 7 + 6)),
+        # The Mỹ Lộc rows (the previous file): the 9 sourced rows of 1104 (6 ceased, 3 periods, 3
+        # ends; 9 links, 3 moved) and the 17 ended without successor (14 ceased, 3 periods, 3
+        # ends; no link, 3 moved).
+        ((*MY_LOC_2015, "358"), (26, 6), (9, 6)),
+    ],
+    ids=["district-and-township", "my-loc"],
+)
 def test_a_database_loaded_before_these_rows_converges(
-    server_url: str, gazetteer_copy: str, monkeypatch: pytest.MonkeyPatch
+    server_url: str,
+    gazetteer_copy: str,
+    monkeypatch: pytest.MonkeyPatch,
+    kept: tuple[str, ...],
+    units: tuple[int, int],
+    successions: tuple[int, int],
 ) -> None:
-    """The previous load had only the district's and the township's rows: Mỹ Hà (13711) was one
-    unit, until 2025-06-30 under the city. Loading again keeps its id on the period it starts
-    (none: the old one), adds the period from 2024-09-01, moves the 2025 link to it, and ends
-    with what a fresh load has."""
+    """A previous load had only some rows: Xã Đồng Thịnh (13900) was one unit, until 2025-06-30,
+    and so was Mỹ Hà (13711) when its row was not there. Loading again keeps each one's id on the
+    period it starts (none: the old one), adds the period from 2024-09-01, moves the 2025 link to
+    it, and ends with what a fresh load has."""
     url = create_database(server_url, prefix="cv_my_loc_old")
     original = gazetteer.read
 
     def as_before(name: str) -> list[dict[str, str]]:
         rows = original(name)
-        return [r for r in rows if r["code"] in ("358", "13708")] if name == CHANGES else rows
+        return [r for r in rows if r["code"] in kept] if name == CHANGES else rows
 
     try:
         migrate(url)
@@ -308,16 +335,54 @@ def test_a_database_loaded_before_these_rows_converges(
             patched.setattr(gazetteer, "read", as_before)
             asyncio.run(load_places(url))
         (my_ha,) = asyncio.run(
-            query(url, "SELECT id, valid_to::text, version FROM admin_unit WHERE code = '13711'")
+            query(
+                url,
+                "SELECT id, valid_to::text FROM admin_unit WHERE code = '13711' AND valid_from IS NULL",
+            )
         )
-        assert my_ha["valid_to"] == "2025-06-30"
+        assert my_ha["valid_to"] == ("2024-08-31" if "13711" in kept else "2025-06-30")
         (link,) = asyncio.run(
             query(url, "SELECT id FROM admin_unit_succession WHERE predecessor_id = $1", my_ha["id"])
         )
+        (dong_thinh,) = asyncio.run(
+            query(
+                url,
+                "SELECT id, valid_to::text FROM admin_unit WHERE code = '13900' AND valid_from IS NULL",
+            )
+        )
+        assert dong_thinh["valid_to"] == "2025-06-30"
+        (dong_thinh_link,) = asyncio.run(
+            query(url, "SELECT id FROM admin_unit_succession WHERE predecessor_id = $1", dong_thinh["id"])
+        )
 
         report = asyncio.run(load_places(url))
-        assert (report.units_added, report.units_changed) == (10, 8)  # 3 ceased + 7 periods; 8 ends
-        assert (report.successions_added, report.successions_changed) == (10, 7)  # 10 rows; 7 moved
+        assert (report.units_added, report.units_changed) == units
+        assert (report.successions_added, report.successions_changed) == successions
+        rows = asyncio.run(
+            query(
+                url,
+                "SELECT u.id, u.name, u.valid_from::text, u.valid_to::text FROM admin_unit u"
+                " WHERE u.code = '13900' AND u.level = 'commune' ORDER BY u.valid_from NULLS FIRST",
+            )
+        )
+        assert [tuple(r) for r in rows] == [
+            (dong_thinh["id"], "Nghĩa Thịnh", None, "2024-08-31"),
+            (rows[1]["id"], "Đồng Thịnh", "2024-09-01", "2025-06-30"),
+            (rows[2]["id"], "Đồng Thịnh", "2025-07-01", None),
+        ]
+        # Its 2025 link moves to the period from 2024-09-01; the period until 2024-08-31 has none.
+        (moved,) = asyncio.run(
+            query(
+                url, "SELECT predecessor_id FROM admin_unit_succession WHERE id = $1", dong_thinh_link["id"]
+            )
+        )
+        assert moved["predecessor_id"] == rows[1]["id"]
+        assert (
+            asyncio.run(
+                query(url, "SELECT id FROM admin_unit_succession WHERE predecessor_id = $1", dong_thinh["id"])
+            )
+            == []
+        )
         rows = asyncio.run(
             query(
                 url,
@@ -333,7 +398,8 @@ def test_a_database_loaded_before_these_rows_converges(
         (moved,) = asyncio.run(
             query(url, "SELECT predecessor_id FROM admin_unit_succession WHERE id = $1", link["id"])
         )
-        assert moved["predecessor_id"] == rows[1]["id"]
+        # Mỹ Hà's 2025 link moved to its period from 2024-09-01 (its link of 2024 when already split).
+        assert moved["predecessor_id"] == rows[0 if "13711" in kept else 1]["id"]
         assert asyncio.run(natural(url)) == asyncio.run(natural(gazetteer_copy))  # a fresh load's copy
         again = asyncio.run(load_places(url))
         assert (
