@@ -129,7 +129,11 @@ class Run:
         names = [village.name for village in page.items]
         expect("Vân Chàng" in names, f"q=van chang found {names}")
         first: VillageRead = page.items[0]
-        self.village_id, self.district_id = first.id, first.district_id
+        # A village placed in a commune of 2025 has no district (None); Vân Chàng of 2015 has one.
+        district_id = first.district_id
+        if district_id is None:
+            raise Failed("the village has no district")
+        self.village_id, self.district_id = first.id, district_id
 
         # sort is a list of keys, "-" for descending: within the one district, newest id first.
         sort = [VillageSortKey.DISTRICT_ID, VillageSortKey("-id")]
