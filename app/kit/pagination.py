@@ -68,6 +68,8 @@ class ListParams(FilterParams):
                 'Link rel="next"), with the same sort. Unlike offset, a deep page costs what the '
                 "first does, and records inserted meanwhile shift nothing. Not with offset."
             ),
+            # The cursor after the record of id 1 in the default order (no sort, no q).
+            examples=["eyJzIjoiIiwiayI6WzFdfQ"],
         ),
     ] = None
     created_since: Annotated[

@@ -128,9 +128,10 @@ QReportYear = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=I
 
 # The geography filters (app/kit/timeline.py): statistical codes of units, leading zeros kept, and
 # the day whose units they name.
-QProvinceCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
-QDistrictCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
-QCommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
+# Codes of the official lists, with leading zeros: Nam Định 36, Nam Trực 362, Nam Giang 13966.
+QProvinceCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$"), Field(examples=["36"])]
+QDistrictCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$"), Field(examples=["362"])]
+QCommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$"), Field(examples=["13966"])]
 PLACES_OF = (
     "Codes (repeat the parameter or separate with commas): the units as recorded, or, with as_of, "
     "the units valid that day."
