@@ -171,7 +171,7 @@ def decode(cursor: str, keys: Sequence[Key], sig: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw.decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # [[[[… nests too deep
         raise _bad(tr("not a cursor; use the one in `next` or the Link header")) from None
     if not isinstance(data, dict) or set(data) != {"s", "k"} or not isinstance(data["k"], list):
         raise _bad(tr("not a cursor; use the one in `next` or the Link header"))
