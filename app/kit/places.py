@@ -212,6 +212,12 @@ async def place_of(session: AsyncSession, values: Mapping[str, Any], given: froz
         values.get(f) for f in ("commune_id", "district_id", "province_id")
     )
     others: list[int] = list(values.get("other_commune_ids") or [])
+    if others and commune_id is None:  # the district and province come from commune_id
+        message = tr(
+            "other_commune_ids needs commune_id: the commune as recorded, from which the district and "
+            "province are derived"
+        )
+        refuse([FieldError(field="other_commune_ids", message=message, location="body")])
     units = await _units(session, [commune_id, district_id, province_id, *others])
     refuse(_levels(units, values, others))
     derived, errors = await _derived(session, units, values, given)

@@ -179,5 +179,9 @@ PLACE_RULES = {
         "leave them out to have them derived"
     ),
     "other_communes_valid": "other_commune_ids must be distinct communes other than commune_id",
+    "others_need_commune": (
+        "other_commune_ids needs commune_id: the commune as recorded, from which the district and "
+        "province are derived"
+    ),
     "communes_apart": "the periods of commune_id and of each of other_commune_ids must not overlap",
 }

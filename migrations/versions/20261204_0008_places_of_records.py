@@ -146,6 +146,10 @@ BEGIN
         END IF;
     END IF;
     IF cardinality(NEW.other_commune_ids) > 0 THEN
+        IF NEW.commune_id IS NULL THEN
+            PERFORM place_rule(prefix || 'others_need_commune',
+                               'other_commune_ids: ' || NEW.other_commune_ids::text);
+        END IF;
         IF array_position(NEW.other_commune_ids, NULL) IS NOT NULL
            OR NEW.commune_id = ANY (NEW.other_commune_ids)
            OR (SELECT count(DISTINCT o) FROM unnest(NEW.other_commune_ids) o)
@@ -208,6 +212,9 @@ END $$
 VILLAGE_FIGURE_YEAR_PLACED = """
 CREATE FUNCTION village_figure_year_placed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The village's row is locked first: a concurrent change of its places waits for this
+    -- figure's transaction (or this waits for it), so each check sees the other's outcome.
+    PERFORM FROM village WHERE id = NEW.village_id FOR SHARE;
     IF EXISTS (
         SELECT FROM village_figure f JOIN village v ON v.id = f.village_id
         WHERE f.id = NEW.id

@@ -69,6 +69,7 @@ PLACE_RULES = {
         "placed",
         "parents_agree",
         "other_communes_valid",
+        "others_need_commune",
         "communes_apart",
     )
 }

@@ -10,6 +10,7 @@ Runs on a copy of the national gazetteer (conftest `gazetteer_url`). The units: 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -239,6 +240,9 @@ async def test_the_database_refuses_the_same(gazetteer_copy: str) -> None:
         cooperative.format(
             "commune_id, founded_on", f"{ward}, '2010-01-01'"
         ): "ck_cooperative_founding_placed",
+        village.format("district_id, other_commune_ids", f"{district}, ARRAY[{commune}]"): (
+            "ck_village_others_need_commune"
+        ),
         "INSERT INTO programme (name, kind, activity, year, department_province_id)"
         f" VALUES ('x', 'industrial_extension', 'consulting', 2015, {district})": (
             "ck_programme_department_province_level"
@@ -284,3 +288,53 @@ async def test_a_unit_held_in_other_commune_ids_cannot_be_deleted(
         await api.delete(f"{API}/admin-units/{held}", headers={"If-Match": current}), 409
     )
     assert "fk_village_other_commune_ids_admin_unit" in problem["detail"]
+
+
+async def test_other_communes_need_the_commune_as_recorded(api: httpx.AsyncClient) -> None:
+    """The district and province come from commune_id: other communes alone could place a record
+    in one province as recorded and in another on their dates."""
+    nam_giang = await unit(api, "13966", "2015-06-01")
+    problem = assert_problem(
+        await api.post(
+            VILLAGES, json=village("Làng lệch", province_id=1, other_commune_ids=[nam_giang["id"]])
+        ),
+        422,
+    )
+    assert "commune_id" in fields(problem)["other_commune_ids"]
+
+
+async def test_a_figure_and_a_concurrent_move_cannot_both_win(gazetteer_copy: str) -> None:
+    """The figure's check locks the village: a change of its places that is still running makes the
+    figure wait, and then see the change (no 2015 figure for a village placed only in 2025)."""
+    ward = UNIT.format(level="commune", code="13777", on=IN_2025)
+    commune = UNIT.format(level="commune", code="13966", on=IN_2015)
+    mover = await asyncpg.connect(plain_url(gazetteer_copy))
+    writer = await asyncpg.connect(plain_url(gazetteer_copy))
+    try:
+        village_id = await mover.fetchval(
+            "INSERT INTO village (name, craft_group, commune_id, other_commune_ids)"
+            f" VALUES ('Làng chuyển', 'salt', {ward}, ARRAY[{commune}]) RETURNING id"
+        )
+        move = mover.transaction()
+        await move.start()
+        await mover.execute("UPDATE village SET other_commune_ids = '{}' WHERE id = $1", village_id)
+
+        async def add_figure() -> None:
+            async with writer.transaction():
+                await writer.execute(
+                    "INSERT INTO village_figure (village_id, year) VALUES ($1, 2015)", village_id
+                )
+
+        adding = asyncio.create_task(add_figure())
+        await asyncio.sleep(0.5)
+        assert not adding.done(), "the figure did not wait for the change of places"
+        await move.commit()
+        with pytest.raises(asyncpg.CheckViolationError) as caught:
+            await adding
+        assert caught.value.constraint_name == "ck_village_figure_year_placed"
+        assert (
+            await mover.fetchval("SELECT count(*) FROM village_figure WHERE village_id = $1", village_id) == 0
+        )
+    finally:
+        await mover.close()
+        await writer.close()
