@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from app.admin_units.router import admin_unit_routes
 from app.admin_units.schemas import AdminUnitCreate, AdminUnitQuery, AdminUnitRead, AdminUnitUpdate
 from app.core.i18n import tr
+from app.kit.places import check_admin_unit
 from app.kit.resource import Link, Resource, Summary
 from app.models import AdminLevel, AdminType, AdminUnit, AdminUnitSuccession, Role, SuccessionKind
 
@@ -56,4 +57,5 @@ ADMIN_UNITS: Resource[AdminUnit] = Resource(
     summaries={"parent": Summary(AdminUnit, AdminUnit.parent_id, ("id", "code", "name"))},
     custom={"on": _valid_on, "valid_on": _valid_on},
     routes=admin_unit_routes,
+    check=check_admin_unit,
 )

@@ -247,6 +247,8 @@ MESSAGES: dict[str, str] = {
     "a record needs commune_id, district_id or province_id": "bản ghi cần commune_id, district_id hoặc province_id",
     "district_id and province_id must be those of the unit below them; leave them out to have them derived": "district_id và province_id phải là đơn vị cấp trên của đơn vị dưới chúng; hãy bỏ trống để được suy ra",
     "other_commune_ids must be distinct communes other than commune_id": "other_commune_ids phải là các xã khác nhau và khác commune_id",
+    "the parent of a {level} must be of level {allowed}, not {found}": "đơn vị cấp trên của một đơn vị cấp {level} phải thuộc cấp {allowed}, không phải {found}",
+    "{records} records are placed in this unit, so its {fields} cannot change here: correct the official list and load it (python -m app places load, then places match)": "có {records} bản ghi được đặt trong đơn vị này nên không thể sửa {fields} tại đây: hãy sửa danh mục chính thức rồi nạp lại (python -m app places load, sau đó places match)",
     "other_commune_ids needs commune_id: the commune as recorded, from which the district and province are derived": "other_commune_ids cần có commune_id: xã được ghi nhận, từ đó suy ra huyện và tỉnh",
     "the periods of commune_id and of each of other_commune_ids must not overlap": "thời kỳ hiệu lực của commune_id và của từng xã trong other_commune_ids không được chồng lấn",
     "every year the village has figures for needs one of its communes (commune_id or other_commune_ids) valid that year": "mỗi năm làng có số liệu phải có một xã của làng (commune_id hoặc other_commune_ids) có hiệu lực trong năm đó",

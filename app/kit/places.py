@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import FieldError, InvalidInput
+from app.core.errors import Conflict, FieldError, InvalidInput
 from app.core.i18n import Text, tr
-from app.models import AdminLevel, AdminUnit, Village, VillageFigure
+from app.models import AdminLevel, AdminUnit, Cooperative, Village, VillageFigure
 
 PLACE_FIELDS = ("commune_id", "district_id", "province_id", "other_commune_ids")
 
@@ -347,3 +347,84 @@ def check_level(field: str, level: AdminLevel) -> Any:
         return {}
 
     return check
+
+
+# The level of a unit's parent: a commune's is its district (before 2025) or its province (the
+# communes of 2025, when districts were gone); a district's its province; a province has none.
+PARENT_LEVELS: dict[str, tuple[str, ...]] = {
+    AdminLevel.commune.value: (AdminLevel.district.value, AdminLevel.province.value),
+    AdminLevel.district.value: (AdminLevel.province.value,),
+    AdminLevel.province.value: (),
+}
+# What places a record in time and space: a change to one of these would leave the records placed
+# in the unit with a district, province or period that are no longer theirs.
+UNIT_SHAPE = ("level", "parent_id", "valid_from", "valid_to")
+
+
+async def check_admin_unit(
+    session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
+) -> Mapping[str, Any]:
+    """A unit's parent is one level up (422 naming parent_id); and the level, parent and period of
+    a unit that records are placed in do not change over the API (409): the records' derived
+    district and province, and the years their figures are checked against, rest on them."""
+    level = str(getattr(values.get("level"), "value", values.get("level")))
+    parent_id = values.get("parent_id")
+    # A unit named as its own parent is the database rule's to refuse, with its own message.
+    if parent_id is not None and parent_id != record_id and given & {"parent_id", "level"}:
+        parent = (await _units(session, [parent_id])).get(parent_id)
+        allowed = PARENT_LEVELS.get(level, ())
+        if parent is not None and parent.level not in allowed:
+            message = tr(
+                "the parent of a {level} must be of level {allowed}, not {found}",
+                level=level,
+                allowed=" or ".join(allowed) or "none",
+                found=parent.level,
+            )
+            raise InvalidInput(
+                message, errors=[FieldError(field="parent_id", message=message, location="body")]
+            )
+    if record_id is None or not given & set(UNIT_SHAPE):
+        return {}
+    current = (
+        await session.execute(
+            select(AdminUnit.level, AdminUnit.parent_id, AdminUnit.valid_from, AdminUnit.valid_to).where(
+                AdminUnit.id == record_id
+            )
+        )
+    ).one()
+    changed = [
+        f
+        for f in UNIT_SHAPE
+        if f in given and getattr(values.get(f), "value", values.get(f)) != getattr(current, f)
+    ]
+    if changed and (placed := await _placed_in(session, record_id)):
+        raise Conflict(
+            tr(
+                "{records} records are placed in this unit, so its {fields} cannot change here: "
+                "correct the official list and load it (python -m app places load, then places match)",
+                records=placed,
+                fields=", ".join(changed),
+            )
+        )
+    return {}
+
+
+async def _placed_in(session: AsyncSession, unit_id: int) -> int:
+    """How many villages and co-operatives name the unit as a place (recorded or at another date)."""
+    total = 0
+    for model in (Village, Cooperative):
+        total += (
+            await session.execute(
+                select(func.count())
+                .select_from(model)
+                .where(
+                    or_(
+                        model.commune_id == unit_id,
+                        model.district_id == unit_id,
+                        model.province_id == unit_id,
+                        literal(unit_id) == any_(model.other_commune_ids),
+                    )
+                )
+            )
+        ).scalar_one()
+    return total

@@ -4,6 +4,7 @@ Annotations here are evaluated at import (no `from __future__ import annotations
 reads the concrete schema classes of each resource from the endpoint signatures.
 """
 
+import hashlib
 import json
 from enum import StrEnum
 from functools import cache
@@ -79,6 +80,11 @@ def partial_read(res: Resource[Any]) -> type[BaseModel]:
     stem = read.__name__.removesuffix("Read")
     doc = f"{stem} with only the fields asked for (`fields`)."
     return create_model(stem + "Fields", __doc__=doc, **fields)
+
+
+def fields_tag(fields: tuple[str, ...]) -> str:
+    """A short name of a set of fields for an ETag (no comma, which If-None-Match lists split on)."""
+    return hashlib.sha256(",".join(fields).encode()).hexdigest()[:12]
 
 
 def _absent(extra: Any) -> Any:
@@ -271,11 +277,14 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         record_id: RecordId,
         params: Annotated[ItemQuery, Query()],  # type: ignore[valid-type]
     ) -> Response:
-        found = await reads.item_body(conn, res, record_id, reads.fields_of(params))
+        fields = reads.fields_of(params)
+        found = await reads.item_body(conn, res, record_id, fields)
         if found is None:
             raise NotFound(tr("{resource} {id} does not exist", resource=res.singular, id=record_id))
         body, version = found
-        tag = etag(version)
+        # The version is the whole record's tag (and If-Match's); a part of it is another
+        # representation, so its tag names the fields too.
+        tag = etag(version) if fields is None else f'"{version}.{fields_tag(fields)}"'
         if etag_matches(request.headers.get("if-none-match"), tag):
             return Response(status_code=304, headers={"ETag": tag})
         return Response(body, media_type=JSON, headers={"ETag": tag})

@@ -338,3 +338,28 @@ async def test_a_figure_and_a_concurrent_move_cannot_both_win(gazetteer_copy: st
     finally:
         await mover.close()
         await writer.close()
+
+
+async def test_a_unit_records_are_placed_in_keeps_its_level_parent_and_period(api: httpx.AsyncClient) -> None:
+    """Over the API an administrator may rename a unit, but not move it or change its period while
+    records are placed in it (their district, province and years rest on them); and a unit's
+    parent is always one level up."""
+    nam_giang = await unit(api, "13966", "2015-06-01")
+    other = await unit(api, "13777", "2015-06-01")
+    made = await post(api, "villages", village("Làng giữ chỗ", commune_id=nam_giang["id"]))
+    assert made.status_code == 201, made.text
+
+    async def patch(target: JSON, body: JSON) -> httpx.Response:
+        version = (await api.get(f"{API}/admin-units/{target['id']}")).json()["version"]
+        return await api.patch(f"{API}/admin-units/{target['id']}", json={**body, "version": version})
+
+    for body in ({"parent_id": other["parent_id"]}, {"valid_from": "2024-01-01"}, {"valid_to": "2014-12-31"}):
+        problem = assert_problem(await patch(nam_giang, body), 409)
+        assert "places load" in problem["detail"], body
+    assert (await patch(nam_giang, {"parent_id": nam_giang["parent_id"]})).status_code == 200  # unchanged
+    assert (await patch(nam_giang, {"name_with_type": "Thị trấn Nam Giang"})).status_code == 200
+    # A commune's parent is a district (or, from 2025, a province), never another commune.
+    problem = assert_problem(await patch(other, {"parent_id": nam_giang["id"]}), 422)
+    assert "parent_id" in fields(problem)
+    after = await api.get(f"{VILLAGES}/{made.json()['id']}")
+    assert after.json()["district_id"] == nam_giang["parent_id"]
