@@ -13,12 +13,12 @@ attempt sends exactly these bytes. A disabled subscription is still fanned out: 
 wait, and go out when it is enabled again. A new subscription starts at the head of the feed.
 
 **Claims.** A process claims due deliveries in one short transaction, `FOR UPDATE SKIP LOCKED`, and
-leases each (`lease_until`): no other process claims it until the lease runs out. A process killed
-mid-delivery loses nothing: its lease runs out and another process delivers the event (at least
-once). A claim numbers the attempt (`attempts`), and only the holder of that number settles it.
-A delivery is due only when no earlier delivery (by (xact, id)) of the same subscription, resource
-and record is pending: events of one record arrive in order. A delivery failed for good does not
-hold later ones back.
+leases each (`lease_until`, by the database's clock, the same for every process): no other
+process claims it until the lease runs out. A process killed mid-delivery loses nothing: its lease
+runs out and another process delivers the event (at least once). A claim numbers the attempt
+(`attempts`), and only the holder of that number settles it. A delivery is due only when no
+earlier delivery (by (xact, id)) of the same subscription, resource and record is pending: events
+of one record arrive in order. A delivery failed for good does not hold later ones back.
 
 **Settling.** 2xx: delivered, and the subscription's run of failures ends. Otherwise the next attempt
 waits (signing.backoff), or, past the retry budget since the delivery was queued, it is failed for
@@ -53,14 +53,16 @@ ON CONFLICT (subscription_id, event_id) DO NOTHING
 """
 
 CLAIM = """
-WITH due AS (
+WITH clock AS (SELECT COALESCE($1::timestamptz, now()) AS now),
+due AS (
     SELECT d.id
     FROM webhook_delivery AS d
     JOIN webhook_subscription AS s ON s.id = d.subscription_id
+    CROSS JOIN clock
     WHERE d.status = 'pending'
       AND s.active
-      AND d.next_attempt_at <= $1
-      AND (d.lease_until IS NULL OR d.lease_until <= $1)
+      AND d.next_attempt_at <= clock.now
+      AND (d.lease_until IS NULL OR d.lease_until <= clock.now)
       AND NOT EXISTS (
           SELECT 1 FROM webhook_delivery AS e
           WHERE e.subscription_id = d.subscription_id
@@ -74,8 +76,8 @@ WITH due AS (
     FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE webhook_delivery AS d
-SET attempts = d.attempts + 1, lease_until = $2
-FROM due, webhook_subscription AS s
+SET attempts = d.attempts + 1, lease_until = clock.now + $2::interval
+FROM due, clock, webhook_subscription AS s
 WHERE d.id = due.id AND s.id = d.subscription_id
 RETURNING d.id, d.subscription_id, d.event_id, d.attempts, d.body, d.queued_at, s.url, s.secret
 """
@@ -171,9 +173,11 @@ async def fan_out(
     return queued
 
 
-async def claim(conn: Connection[Any], now: datetime, lease: timedelta, limit: int) -> list[Claim]:
-    """Lease up to `limit` due deliveries, in one short transaction."""
-    rows = await conn.fetch(CLAIM, now, now + lease, limit)
+async def claim(conn: Connection[Any], now: datetime | None, lease: timedelta, limit: int) -> list[Claim]:
+    """Lease up to `limit` due deliveries, in one short transaction. `now` None: by the database's
+    clock, which every process shares (a process's own clock may be off, and its leases with it);
+    a time given (a test's clock) is used instead."""
+    rows = await conn.fetch(CLAIM, now, lease, limit)
     return [
         Claim(
             id=row["id"],

@@ -3,8 +3,14 @@
 A URL must be http or https, without a user name or password, and every address its host
 resolves to must be a global unicast address: loopback, private (RFC 1918, ULA), shared
 (100.64/10), link-local (169.254/16 with the cloud metadata service, fe80::/10), multicast,
-unspecified, documentation and reserved addresses are refused, unless their network is listed in
-WEBHOOK_ALLOWED_NETWORKS. A delivery connects to the address it checked (`Target.address`),
+unspecified, documentation, benchmarking, reserved and the other IANA special-purpose addresses
+are refused, and so is an IPv6 address embedding (IPv4-mapped, -translated, -compatible, 6to4,
+NAT64) an IPv4 address that would be refused, unless their network is listed in
+WEBHOOK_ALLOWED_NETWORKS. The refusal is explicit, not left to `ipaddress.is_global` alone (which
+calls some special-purpose ranges global on older Pythons, CVE-2024-4032).
+
+A host name is sent in its ASCII (IDNA) form, as the resolver looked it up, in the Host header
+and the TLS server name. A delivery connects to the address it checked (`Target.address`),
 never to one resolved again afterwards, so a DNS answer that changes between the check and the
 connection (DNS rebinding) reaches nothing unchecked.
 """
@@ -15,7 +21,7 @@ import asyncio
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import SplitResult, urlsplit
 
 from app.core.i18n import tr
@@ -24,6 +30,47 @@ Address = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network
 # host, port -> the addresses it resolves to (injectable: tests resolve names their own way).
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+# IANA special-purpose ranges (and the usual non-global ones, explicitly), never reachable unless
+# an allowed network says so.
+DENIED: tuple[Network, ...] = tuple(
+    ip_network(net)
+    for net in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/96",  # unspecified, loopback, IPv4-compatible
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::ffff:0:0:0/96",  # IPv4-translated
+        "64:ff9b::/96",  # NAT64
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "2002::/16",  # 6to4
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
+_NAT64 = ip_network("64:ff9b::/96")
+_TRANSLATED = ip_network("::ffff:0:0:0/96")
+_COMPATIBLE = ip_network("::/96")
 
 
 class Refused(Exception):
@@ -48,6 +95,7 @@ class Target:
     url: str  # as registered
     address: Address
     parts: SplitResult
+    host: str = ""  # the host in ASCII: the IDNA form of a name, or the address literal
 
     @property
     def port(self) -> int:
@@ -61,11 +109,24 @@ class Target:
         return f"{self.parts.scheme}://{host}:{self.port}{path}{query}"
 
     def host_header(self) -> str:
-        return self.parts.netloc
+        """The URL's host (ASCII) and port as written, for the Host header."""
+        host = self.hostname
+        if ":" in host:
+            host = f"[{host}]"
+        return host if self.parts.port is None else f"{host}:{self.parts.port}"
 
     @property
     def hostname(self) -> str:
-        return self.parts.hostname or ""
+        """The host in ASCII, for the Host header and the TLS server name."""
+        return self.host or ascii_host(self.parts.hostname or "")
+
+
+def ascii_host(host: str) -> str:
+    """`host` as the resolver looks it up: a name in its IDNA (punycode) form; UnicodeError when
+    it has none."""
+    if host.isascii():
+        return host
+    return host.encode("idna").decode("ascii")
 
 
 def _plain(address: Address) -> Address:
@@ -74,12 +135,38 @@ def _plain(address: Address) -> Address:
     return address
 
 
+def _embedded(address: Address) -> list[IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, -translated, -compatible, 6to4,
+    NAT64 (well-known prefix)."""
+    if not isinstance(address, IPv6Address):
+        return []
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if any(address in net for net in (_NAT64, _TRANSLATED, _COMPATIBLE)):
+        found.append(IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def _refused(address: Address) -> bool:
+    if (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or (isinstance(address, IPv6Address) and address.is_site_local)
+        or not address.is_global
+    ):
+        return True
+    return any(address.version == net.version and address in net for net in DENIED)
+
+
 def allowed(address: Address, networks: Sequence[Network]) -> bool:
-    """A global unicast address, or one in an allowed network."""
+    """A global unicast address (carrying no refused IPv4 address), or one in an allowed network."""
     address = _plain(address)
     if any(address.version == net.version and address in net for net in networks):
         return True
-    return address.is_global and not address.is_multicast
+    return not any(_refused(a) for a in [address, *_embedded(address)])
 
 
 def parse(url: str) -> SplitResult:
@@ -91,7 +178,8 @@ def parse(url: str) -> SplitResult:
         raise Refused(
             tr("a webhook URL must be http:// or https:// with a host"), "refused_address"
         ) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    # Port 0 names no port: the connection would go to the default one, the Host header say :0.
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
         raise Refused(tr("a webhook URL must be http:// or https:// with a host"), "refused_address")
     if parts.username is not None or parts.password is not None:
         raise Refused(tr("a webhook URL must not carry a user name or password"), "refused_address")
@@ -110,7 +198,7 @@ async def check(url: str, networks: Sequence[Network], resolver: Resolver = syst
         addresses: list[Address] = [ip_address(host)]
     except ValueError:
         try:
-            found = await resolver(host, port)
+            found = await resolver(ascii_host(host), port)
         except (OSError, UnicodeError):
             found = []
         addresses = []
@@ -124,7 +212,7 @@ async def check(url: str, networks: Sequence[Network], resolver: Resolver = syst
     for address in addresses:
         if not allowed(address, networks):
             raise Refused(_not_reachable(host, _plain(address)), "refused_address")
-    return Target(url, _plain(addresses[0]), parts)
+    return Target(url, _plain(addresses[0]), parts, ascii_host(host))
 
 
 def _not_reachable(host: str, address: Address) -> str:

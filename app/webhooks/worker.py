@@ -3,7 +3,8 @@
 Every WEBHOOK_POLL_INTERVAL_S it fans new events out to the subscriptions (outbox.fan_out), then
 claims the deliveries that are due and sends them, each with httpx, concurrently, until none is
 due. Each attempt checks the URL again (targets.check: DNS may have changed since registration)
-and connects to the address it checked, with the Host header and TLS server name of the URL;
+and connects to the address it checked, with the Host header and TLS server name of the URL (a
+name in its ASCII, IDNA form); any error of an attempt is recorded as its failed outcome;
 redirects are not followed and proxies from the environment are not used. An attempt is cut off
 after WEBHOOK_TIMEOUT_S in all; the lease of its claim lasts that long plus LEASE_MARGIN_S, so
 another process can take over a delivery only once its attempt here has certainly ended.
@@ -108,7 +109,9 @@ class Worker:
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
             await outbox.fan_out(raw, self.registry, self.clock())
-            held = await outbox.claim(raw, self.clock(), self.lease, CLAIM_BATCH)
+            # Leases by the database's clock, unless a test's clock drives the worker.
+            lease_now = None if self.clock is utc_now else self.clock()
+            held = await outbox.claim(raw, lease_now, self.lease, CLAIM_BATCH)
         if not held:
             return 0
         results = await asyncio.gather(*(self.deliver(claim) for claim in held), return_exceptions=True)
@@ -164,6 +167,11 @@ class Worker:
         except httpx.ConnectError:
             return outcome(error="connect_error")
         except httpx.HTTPError as error:
+            return outcome(error=_snake(type(error).__name__))
+        except Exception as error:  # whatever it was, the attempt is recorded as failed
+            # Not raised on: the delivery would never be settled, and claimed again for ever. Only
+            # the class of the error is recorded (its text is for the operator's log alone).
+            log.warning("webhook worker: delivery %s failed unexpectedly", held.id, exc_info=error)
             return outcome(error=_snake(type(error).__name__))
 
 

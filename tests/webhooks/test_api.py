@@ -5,7 +5,7 @@ security events of every change."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import ip_network
+from ipaddress import ip_address, ip_network
 
 import httpx
 import pytest
@@ -79,10 +79,21 @@ async def test_the_secret_is_shown_once_and_never_again(client: httpx.AsyncClien
         ("http://[::ffff:10.1.2.3]/hook", "10.1.2.3"),
         ("http://0.0.0.0/hook", "0.0.0.0"),
         ("http://224.0.0.1/hook", "224.0.0.1"),
+        # Special-purpose ranges `is_global` wrongly calls global on some Pythons (CVE-2024-4032),
+        # and IPv6 forms carrying a refused IPv4 address.
+        ("http://192.0.0.192/", "192.0.0.192"),
+        ("http://198.18.0.1/", "198.18.0.1"),
+        ("http://100.100.100.200/", "100.100.100.200"),
+        ("http://[2001:db8::1]/", "2001:db8::1"),
+        ("http://[::127.0.0.1]/", "::7f00:1"),
+        ("http://[64:ff9b::a9fe:a9fe]/", "64:ff9b::a9fe:a9fe"),
+        ("http://[2002:a9fe:a9fe::]/", "2002:a9fe:a9fe::"),
+        ("http://[::ffff:0:a9fe:a9fe]/", "::ffff:0:a9fe:a9fe"),
         ("https://internal.example/hook", "10.0.0.5"),  # a name resolving to a private address
         ("https://split.example/hook", "192.168.1.9"),  # one private answer is enough
         ("https://nowhere.example/hook", "does not resolve"),
         ("ftp://93.184.216.34/hook", "http:// or https://"),
+        ("http://93.184.216.34:0/hook", "http:// or https://"),  # port 0: no port at all
         ("https://user:pw@93.184.216.34/hook", "user name or password"),
         ("not a url", "http:// or https://"),
     ],
@@ -91,6 +102,27 @@ async def test_urls_webhooks_may_not_reach_are_refused(
     client: httpx.AsyncClient, url: str, fragment: str
 ) -> None:
     _url_refused(await client.post(HOOKS, json={"url": url}), fragment)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "192.0.0.192",
+        "::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::808:808",
+        "2002:a9fe:a9fe::",
+        "::ffff:0:a9fe:a9fe",
+    ],
+)
+def test_special_purpose_and_embedding_addresses_are_refused(address: str) -> None:
+    assert not targets.allowed(ip_address(address), [])
+
+
+def test_global_addresses_and_allowed_networks_pass() -> None:
+    assert targets.allowed(ip_address("93.184.216.34"), [])
+    assert targets.allowed(ip_address("2606:4700::6810:84e5"), [])
+    assert targets.allowed(ip_address("192.0.0.192"), [ip_network("192.0.0.0/24")])
 
 
 async def test_a_real_name_resolving_to_loopback_is_refused(client: httpx.AsyncClient, app: FastAPI) -> None:

@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from ipaddress import ip_network
 from typing import Any
 
@@ -22,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.__main__ import migrate
 from app.core.settings import Settings
 from app.main import create_app
-from app.webhooks import signing
-from app.webhooks.worker import Worker
+from app.webhooks import outbox, signing
+from app.webhooks.worker import Worker, utc_now
 from tests.conftest import committed_key, create_database, drop_database, plain_url
 from tests.webhooks.helpers import Clock, setup, value, write
 from tests.webhooks.receiver import Answer, Received, receiving
@@ -278,6 +279,70 @@ async def test_the_address_is_checked_again_at_each_delivery(fresh: str) -> None
         assert len(receiver.delivered()) == 1
         # Connected to the address checked, with the URL's host named in Host.
         assert receiver.requests[0].headers["host"] == f"hooks.example:{receiver.port}"
+
+
+async def test_an_international_host_is_sent_in_its_ascii_form(fresh: str) -> None:
+    asked: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    async with receiving() as receiver, service(fresh) as (app, client, worker, _clock):
+        app.state.webhook_resolver = resolver
+        worker.resolver = resolver
+        hook, _ = await subscribe(client, f"http://bücher.example:{receiver.port}/hook")
+        await write(fresh, [("create", None)])
+        assert await worker.tick() == 1
+        assert len(receiver.delivered()) == 1
+        assert receiver.requests[0].headers["host"] == f"xn--bcher-kva.example:{receiver.port}"
+        assert set(asked) == {"xn--bcher-kva.example"}
+        log = (await client.get(f"{HOOKS}/{hook}/deliveries")).json()["items"][0]
+        assert log["status"] == "delivered"
+
+
+async def test_an_unexpected_error_is_recorded_as_a_failed_attempt(fresh: str) -> None:
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise ValueError("internal detail that must not be shown")
+
+    async with service(fresh) as (_, client, worker, clock):
+        await worker.http.aclose()
+        worker.http = httpx.AsyncClient(transport=httpx.MockTransport(explode), trust_env=False)
+        hook, _ = await subscribe(client, "http://127.0.0.1:9/hook")
+        await write(fresh, [("create", None)])
+        assert await worker.tick() == 1
+        clock.advance(minutes=5)
+        assert await worker.tick() == 1
+        listed = await client.get(f"{HOOKS}/{hook}/deliveries")
+        log = listed.json()["items"][0]
+        assert log["status"] == "pending"
+        assert [(a["status_code"], a["error"]) for a in log["log"]] == [(None, "value_error")] * 2
+        assert "internal detail" not in listed.text
+        assert (await client.get(f"{HOOKS}/{hook}")).json()["consecutive_failures"] == 2
+
+
+async def test_leases_are_by_the_database_clock(fresh: str) -> None:
+    async with receiving() as receiver, service(fresh) as (app, client, worker, _clock):
+        hook, _ = await subscribe(client, receiver.url)
+        await write(fresh, [("create", None)])
+        engine: AsyncEngine = app.state.engine
+        async with engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            await outbox.fan_out(raw, app.state.registry, utc_now())
+            held = await outbox.claim(raw, None, worker.lease, 10)
+            assert [c.subscription_id for c in held] == [hook]
+            assert await outbox.claim(raw, None, worker.lease, 10) == []  # leased
+            # The lease runs from the database's now, whatever this process's clock says.
+            left = await raw.fetchval("SELECT lease_until - now() FROM webhook_delivery")
+            assert worker.lease - timedelta(seconds=5) < left <= worker.lease
+            # A test's clock past the lease takes it over.
+            later = await raw.fetchval("SELECT now()") + worker.lease + timedelta(seconds=1)
+            assert len(await outbox.claim(raw, later, worker.lease, 10)) == 1
+        # The worker on the real clock claims by the database's.
+        worker.clock = utc_now
+        await write(fresh, [("create", None)])
+        assert await worker.tick() == 1
+        assert len(receiver.delivered()) == 1
 
 
 async def test_redirects_are_not_followed(fresh: str) -> None:
