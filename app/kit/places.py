@@ -369,8 +369,9 @@ async def check_admin_unit(
     district and province, and the years their figures are checked against, rest on them."""
     level = str(getattr(values.get("level"), "value", values.get("level")))
     parent_id = values.get("parent_id")
-    # A unit named as its own parent is the database rule's to refuse, with its own message.
-    if parent_id is not None and parent_id != record_id and given & {"parent_id", "level"}:
+    if parent_id is not None and parent_id == record_id:
+        return {}  # its own parent: the database's rule refuses it, with its own message (422)
+    if parent_id is not None and given & {"parent_id", "level"}:
         parent = (await _units(session, [parent_id])).get(parent_id)
         allowed = PARENT_LEVELS.get(level, ())
         if parent is not None and parent.level not in allowed:
