@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import events
-from app.core.errors import FieldError, InvalidInput, NotFound
+from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.core.i18n import tr
 from app.core.openapi import header
 from app.core.problems import error_responses
@@ -406,7 +406,7 @@ def webhooks_router(registry: Registry) -> APIRouter:
         status_code=202,
         summary="Send a delivery again: queued now, with a fresh retry budget (administrators)",
         response_model=DeliveryRead,
-        responses=error_responses(401, 403, 404, 422),
+        responses=error_responses(401, 403, 404, 409, 422),
     )
     async def redeliver(session: Session, _: Admin, webhook_id: WebhookId, delivery_id: DeliveryId) -> Any:
         await _find(session, webhook_id)
@@ -421,6 +421,7 @@ def webhooks_router(registry: Registry) -> APIRouter:
             raise NotFound(
                 tr("delivery {id} of webhook {webhook} does not exist", id=delivery_id, webhook=webhook_id)
             )
+        await _may_redeliver(session, delivery)
         delivery.status = DeliveryStatus.pending.value
         delivery.queued_at = func.now()
         delivery.next_attempt_at = func.now()
@@ -429,3 +430,34 @@ def webhooks_router(registry: Registry) -> APIRouter:
         return (await _deliveries(session, [delivery]))[0]
 
     return router
+
+
+async def _may_redeliver(session: AsyncSession, delivery: WebhookDelivery) -> None:
+    """409 when sending the delivery again would break what the receiver relies on: a later
+    change of the same record has been delivered (this older body would put the receiver's copy
+    back), or the delivery is being sent right now (its outcome would overwrite the new queueing)."""
+    later = await session.scalar(
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.subscription_id == delivery.subscription_id,
+            WebhookDelivery.resource == delivery.resource,
+            WebhookDelivery.record_id == delivery.record_id,
+            tuple_(WebhookDelivery.xact, WebhookDelivery.event_id) > tuple_(delivery.xact, delivery.event_id),
+            WebhookDelivery.status == DeliveryStatus.delivered.value,
+        )
+        .order_by(WebhookDelivery.xact.desc(), WebhookDelivery.event_id.desc())
+        .limit(1)
+    )
+    if later is not None:
+        raise Conflict(
+            tr(
+                "a later change of the same record was delivered (delivery {later}): sending this one "
+                "again would put the receiver back to an older state; redeliver {later} instead",
+                later=later,
+            )
+        )
+    in_flight = await session.scalar(
+        select(func.now() < WebhookDelivery.lease_until).where(WebhookDelivery.id == delivery.id)
+    )
+    if delivery.status == DeliveryStatus.pending.value and in_flight:
+        raise Conflict(tr("delivery {id} is being sent right now: wait for its outcome", id=delivery.id))

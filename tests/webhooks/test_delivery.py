@@ -356,3 +356,21 @@ async def test_redirects_are_not_followed(fresh: str) -> None:
         log = (await client.get(f"{HOOKS}/{hook}/deliveries")).json()["items"][0]
         assert log["status"] == "pending" and log["log"][0]["status_code"] == 302
         assert len(receiver.requests) == 1
+
+
+async def test_redeliver_never_sends_an_older_state_after_a_newer_one(fresh: str) -> None:
+    async with (
+        receiving(lambda n, r: Answer(204)) as receiver,
+        service(fresh) as (_, client, worker, clock),
+    ):
+        hook, _ = await subscribe(client, receiver.url)
+        ids = await write(fresh, [("create", None)])
+        await write(fresh, [("update", 0)], ids)
+        await run_until(worker, clock, lambda: len(receiver.delivered()) == 2)
+        deliveries = (await client.get(f"{HOOKS}/{hook}/deliveries")).json()["items"]
+        first, last = sorted(d["id"] for d in deliveries)
+        refused = await client.post(f"{HOOKS}/{hook}/deliveries/{first}/redeliver")
+        assert refused.status_code == 409 and f"redeliver {last} instead" in refused.json()["detail"]
+        assert (await client.post(f"{HOOKS}/{hook}/deliveries/{last}/redeliver")).status_code == 202
+        await run_until(worker, clock, lambda: len(receiver.delivered()) == 3)
+        check_order(receiver.requests)
