@@ -45,12 +45,12 @@ from typing import cast
 
 import asyncpg
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.core.settings import async_url
-from app.models import AdminLevel, AdminType, DataVersion, SuccessionKind
+from app.kit import versioning
+from app.models import AdminLevel, AdminType, SuccessionKind
 
 # Any fixed number: the key of the advisory lock that serialises concurrent loads.
 LOCK_KEY = 2_025_070_100
@@ -491,15 +491,7 @@ async def load_gazetteer(session: AsyncSession) -> Report:
     if successions_added or successions_changed:
         written.append("admin_unit_succession")
     if written:
-        statement = insert(DataVersion).values(
-            [{"resource": name, "version": 1, "changed_at": func.now()} for name in written]
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[DataVersion.resource],
-                set_={"version": DataVersion.version + 1, "changed_at": func.now()},
-            )
-        )
+        await session.execute(versioning.bump(written))
     await session.execute(text("DROP TABLE stage_unit, stage_succession, stage_link"))
     return Report(
         units_added, units_changed, units_kept, successions_added, successions_changed, successions_kept

@@ -24,12 +24,11 @@ import json
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.core.settings import async_url
-from app.models import DataVersion
+from app.kit import versioning
 
 # Serialises two runs (either could find a record unplaced): any fixed number.
 LOCK_KEY = 2_025_070_108
@@ -165,15 +164,7 @@ async def match(session: AsyncSession) -> Matched:
         if placed or rederived[table]
     ]
     if written:
-        statement = insert(DataVersion).values(
-            [{"resource": name, "version": 1, "changed_at": func.now()} for name in written]
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[DataVersion.resource],
-                set_={"version": DataVersion.version + 1, "changed_at": func.now()},
-            )
-        )
+        await session.execute(versioning.bump(written))
     return Matched(villages, cooperatives, sum(rederived.values()), await unplaced(session))
 
 

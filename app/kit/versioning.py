@@ -47,15 +47,19 @@ def _before_commit(session: Session) -> None:
     session.flush()
     tables = session.info.pop(_KEY, None)
     if tables:
-        statement = insert(DataVersion).values(
-            [{"resource": name, "version": 1, "changed_at": func.now()} for name in sorted(tables)]
-        )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[DataVersion.resource],
-                set_={"version": DataVersion.version + 1, "changed_at": func.now()},
-            )
-        )
+        session.execute(bump(tables))
+
+
+def bump(tables: Iterable[str]) -> Any:
+    """The statement that adds one to the data version of each of these tables (creating it at 1),
+    for writes the ORM does not see: the gazetteer's loader, `places match`."""
+    statement = insert(DataVersion).values(
+        [{"resource": name, "version": 1, "changed_at": func.now()} for name in sorted(tables)]
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[DataVersion.resource],
+        set_={"version": DataVersion.version + 1, "changed_at": func.now()},
+    )
 
 
 def _forget(session: Session, *args: Any) -> None:
