@@ -18,6 +18,18 @@ else the image of commune_id; its district and province are that commune's paren
 has no district). When no commune can be had, the recorded district and province are resolved each
 on its own level (province 36 Nam Định became 37 Ninh Bình whole). NULL is the "unassigned" group.
 
+A record's place *as recorded* (no `as_of`): its own units, never an image. A record without a
+history (other_commune_ids empty, nearly all) is in its recorded commune, district and province.
+A record with a history was in different units at different dates, so:
+
+- in a year (`recorded_in_year`: a village's figures, the overview of a year), it is in its own
+  commune of that year: among commune_id and other_commune_ids, the one whose period overlaps the
+  year, the one valid at the year's end first (2025: the new commune); none: commune_id. A village
+  moved to its 2025 ward with its 2015 commune in other_commune_ids counts its 2015 figures under
+  the 2015 commune, district and province;
+- with no year (a list filter), it is in each unit it was ever recorded in: a list of district 358
+  holds the villages recorded there at any date.
+
 Everything reads `as_of` from the bound parameter of that name, so the SQL is compiled once.
 The walk is one recursive CTE over the units not valid that day; `images` is rendered once per
 statement however often it is used (SQLAlchemy renders a CTE object once).
@@ -164,6 +176,7 @@ class Places:
     district: Any = None
     commune: Any = None
     others: Any = None  # other_commune_ids: the record's communes at other dates
+    year: Any = None  # the year a row is of (a village figure's), for "as recorded"
 
     def recorded(self, level: str) -> Any:
         return {"province": self.province, "district": self.district, "commune": self.commune}[level]
@@ -239,6 +252,79 @@ def placement(places: Places, levels: frozenset[str] = frozenset(LEVELS)) -> CTE
     return select(places.id.label("record_id"), *chosen).select_from(source).cte(f"placed_{table.name}")
 
 
+def _overlaps_year(unit: Any, year: Any) -> ColumnElement[bool]:
+    """The unit's period overlaps the calendar year `year` (an integer expression)."""
+    return and_(
+        or_(unit.valid_from.is_(None), unit.valid_from <= func.make_date(year, 12, 31)),
+        or_(unit.valid_to.is_(None), unit.valid_to >= func.make_date(year, 1, 1)),
+    )
+
+
+def _has_history(places: Places) -> ColumnElement[bool]:
+    return func.cardinality(places.others) > 0
+
+
+def _parents(commune: Any, parent: Any) -> dict[str, Any]:
+    """A commune's units by level (the commune and parent given as admin_unit aliases joined)."""
+    return {
+        "commune": commune.id,
+        "district": case((parent.level == AdminLevel.district.value, parent.id), else_=null()),
+        "province": case((parent.level == AdminLevel.province.value, parent.id), else_=parent.parent_id),
+    }
+
+
+def recorded_in_year(places: Places, year: Any) -> dict[str, Any]:
+    """The record's own units in the year `year` (an integer expression), by level (module
+    docstring). Only a record with a history pays for a lookup: PostgreSQL evaluates a CASE branch
+    only when it is taken, so the national statistics read the recorded columns as before."""
+    if places.others is None:
+        return {level: places.recorded(level) for level in LEVELS}
+    own, commune, parent = (aliased(AdminUnit, name=n) for n in ("own_unit", "own_commune", "own_parent"))
+    pick = (
+        select(own.id)
+        .where(or_(own.id == places.commune, own.id == any_(places.others)), _overlaps_year(own, year))
+        .order_by(own.valid_to.desc().nulls_first())
+        .limit(1)
+        .correlate_except(own)  # the record and the year are the enclosing statement's
+        .scalar_subquery()
+    )
+    chosen = func.coalesce(pick, places.commune)
+    units = _parents(commune, parent)
+    return {
+        level: case(
+            (
+                _has_history(places),
+                select(units[level])
+                .select_from(commune)
+                .outerjoin(parent, parent.id == commune.parent_id)
+                .where(commune.id == chosen)
+                .correlate_except(commune, parent)
+                .scalar_subquery(),
+            ),
+            else_=places.recorded(level),
+        )
+        for level in LEVELS
+    }
+
+
+def _ever_in(places: Places, codes: dict[str, Any]) -> ColumnElement[bool]:
+    """One of the record's other communes (other_commune_ids) is in the units named by code at each
+    level given: the part of 'as recorded, any date' that the recorded columns do not hold."""
+    commune, parent = aliased(AdminUnit, name="ever_commune"), aliased(AdminUnit, name="ever_parent")
+    units = _parents(commune, parent)
+    return and_(
+        _has_history(places),
+        select(commune.id)
+        .outerjoin(parent, parent.id == commune.parent_id)
+        .where(
+            commune.id == any_(places.others),
+            *[units[level].in_(units_named(level, value, on=False)) for level, value in codes.items()],
+        )
+        .correlate_except(commune, parent)
+        .exists(),
+    )
+
+
 def units_named(level: str, codes: Any, *, on: bool) -> Select[Any]:
     """The ids of the units of `level` with one of `codes` (a bound list): any period, or (`on`)
     valid on `as_of`."""
@@ -246,17 +332,27 @@ def units_named(level: str, codes: Any, *, on: bool) -> Select[Any]:
     return query.where(valid_on(AdminUnit, as_of_param())) if on else query
 
 
-def in_places(places: Places, codes: dict[str, Any], *, as_of: bool) -> ColumnElement[bool]:
+def in_places(
+    places: Places, codes: dict[str, Any], *, as_of: bool, year: Any = None, history: bool = True
+) -> ColumnElement[bool]:
     """The record is in one of the units named by code at each level given (all levels must
-    match): its recorded units, or with `as_of` its units of that day."""
+    match): with `as_of` its units of that day; else as recorded (module docstring): its own units
+    of the year `year` when given, else its recorded units or (`history`) any of its other communes."""
+    year = places.year if year is None else year
     if not as_of:
-        return and_(
+        recorded = recorded_in_year(places, year) if year is not None else None
+        recorded_condition = and_(
             true(),
             *[
-                places.recorded(level).in_(units_named(level, value, on=False))
+                (recorded[level] if recorded else places.recorded(level)).in_(
+                    units_named(level, value, on=False)
+                )
                 for level, value in codes.items()
             ],
         )
+        if year is None and history and places.others is not None:
+            return or_(recorded_condition, _ever_in(places, codes))
+        return recorded_condition
     placed = placement(places, frozenset(codes))
     chosen = select(placed.c.record_id).where(
         *[placed.c[f"{level}_id"].in_(units_named(level, value, on=True)) for level, value in codes.items()]

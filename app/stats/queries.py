@@ -44,7 +44,7 @@ from sqlalchemy.sql.elements import TextClause
 from app.core.labels import LabelledEnum
 from app.kit.filters import filter_conditions, filter_values
 from app.kit.resource import Resource
-from app.kit.timeline import Places, in_places, place_on
+from app.kit.timeline import Places, in_places, place_on, recorded_in_year
 from app.models import (
     PUBLIC_FUNDING_SOURCES,
     AdminLevel,
@@ -106,10 +106,13 @@ def unit_alias(name: str) -> Any:
     return aliased(AdminUnit, name=f"dim_{name}")
 
 
-def with_places(stats: Stats, params: Any, dims: Sequence[str], base: FromClause) -> FromClause:
-    """`base` joined to the unit of each unit dimension: the record's units as recorded, or with
-    `as_of` its units of that day (app/kit/timeline.py). An outer join: a record without a unit
-    (a 2025 commune has no district; one that cannot be placed on the day) is the null group."""
+def with_places(
+    stats: Stats, params: Any, dims: Sequence[str], base: FromClause, year: Any = None
+) -> FromClause:
+    """`base` joined to the unit of each unit dimension: the record's units as recorded (those of
+    the row's `year` when given), or with `as_of` its units of that day (app/kit/timeline.py). An
+    outer join: a record without a unit (a 2025 commune has no district; one that cannot be placed
+    on the day) is the null group."""
     units = [name for name in dims if stats.dimensions[name].kind == "unit"]
     places = stats.resource.places
     if not units or places is None:
@@ -118,7 +121,8 @@ def with_places(stats: Stats, params: Any, dims: Sequence[str], base: FromClause
     if getattr(params, "as_of", None) is not None:
         base, placed = place_on(places, frozenset(levels.values()), base)
     else:
-        placed = {level: places.recorded(level) for level in levels.values()}
+        recorded = recorded_in_year(places, year) if year is not None else None
+        placed = {level: recorded[level] if recorded else places.recorded(level) for level in levels.values()}
     for name, level in levels.items():
         unit = unit_alias(name)
         base = base.outerjoin(unit, unit.id == placed[level])
@@ -227,7 +231,7 @@ def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]
     ).outerjoin(
         VillageFigure.__table__, and_(VillageFigure.village_id == Village.id, VillageFigure.year == year)
     )
-    base = with_places(stats, params, dims, base)
+    base = with_places(stats, params, dims, base, year)
     measures = [
         cast(count, Numeric).label("villages"),
         cast(counted_recognised, Numeric).label("recognised"),
@@ -239,7 +243,7 @@ def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]
     return (
         select(*dimension_columns, *measures)
         .select_from(base)
-        .where(*filter_conditions(stats.resource, stats_values(stats, params)))
+        .where(*filter_conditions(stats.resource, stats_values(stats, params), year=year))
     )
 
 
@@ -254,7 +258,9 @@ def cooperative_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[
             whole(Cooperative.charter_capital_vnd).label("charter_capital_vnd"),
         )
         .select_from(base)
-        .where(*filter_conditions(stats.resource, stats_values(stats, params)))
+        # As recorded, a co-operative (no year) is in its recorded units, for the filter as for the
+        # groups; the lists also find it by the communes of its history.
+        .where(*filter_conditions(stats.resource, stats_values(stats, params), history=False))
     )
 
 
@@ -430,12 +436,13 @@ FAIR_PLACES = Places(TradeFair.id, TradeFair.department_province_id)
 def overview_query(province: bool, as_of: bool) -> CompoundSelect[Any]:
     """The overview's figures of the year `:year` (`:year_start`..`:year_end`) as rows (part, code,
     a, b), each part an aggregate; with `province`, only the records in the provinces of the bound
-    list `:province`, as recorded or (`as_of`) on the day `:as_of`."""
+    list `:province`, as recorded (a village or co-operative with a history: its units of that
+    year) or (`as_of`) on the day `:as_of`."""
 
     def placed(places: Places) -> list[ColumnElement[bool]]:
         if not province:
             return []
-        return [in_places(places, {"province": bindparam("province")}, as_of=as_of)]
+        return [in_places(places, {"province": bindparam("province")}, as_of=as_of, year=year)]
 
     year = bindparam("year", type_=Integer)
     start, end = bindparam("year_start", type_=Date), bindparam("year_end", type_=Date)

@@ -62,8 +62,13 @@ VILLAGE_FIGURES: Resource[VillageFigure] = Resource(
     summaries={"village": Summary(Village, VillageFigure.village_id)},
     joins=_join_village,
     check=check_village_figure,
-    # The village's places (joined).
+    # The village's places (joined), as recorded those of the figure's year.
     places=Places(
-        Village.id, Village.province_id, Village.district_id, Village.commune_id, Village.other_commune_ids
+        Village.id,
+        Village.province_id,
+        Village.district_id,
+        Village.commune_id,
+        Village.other_commune_ids,
+        year=VillageFigure.year,
     ),
 )
