@@ -65,13 +65,13 @@ def _db_value(value: Any) -> Any:
 
 
 def filter_conditions(
-    res: Resource[Any], names: Iterable[str], *, year: Any = None, history: bool = True
+    res: Resource[Any], names: Iterable[str], *, year: Any = None
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for these filters, each reading its value from the bound parameter of its name:
     equality or ANY for lists, range suffixes (_min, _max, _from, _to), array containment, search.
-    The geography filters as recorded place a record in its units of `year` when given, else in
-    its recorded units or (`history`) any of its other communes (app/kit/timeline.py)."""
-    conditions, names = _place_conditions(res, list(names), year, history)
+    The geography filters as recorded place a record with a history in its own units of `year`
+    when given (app/kit/timeline.py)."""
+    conditions, names = _place_conditions(res, list(names), year)
     for name in names:
         param: BindParameter[Any] = bindparam(name)
         if name.startswith("q_") and res.search is not None:
@@ -99,16 +99,14 @@ def filter_conditions(
 
 
 def _place_conditions(
-    res: Resource[Any], names: list[str], year: Any, history: bool
+    res: Resource[Any], names: list[str], year: Any
 ) -> tuple[list[ColumnElement[bool]], list[str]]:
     """The geography filters' condition (all levels given in one, so that the records are placed
     once per statement), and the other filters' names."""
     if res.places is None:
         return [], names
     codes: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in names if name in GEOGRAPHY}
-    conditions = (
-        [in_places(res.places, codes, as_of=AS_OF in names, year=year, history=history)] if codes else []
-    )
+    conditions = [in_places(res.places, codes, as_of=AS_OF in names, year=year)] if codes else []
     return conditions, [name for name in names if name not in GEOGRAPHY and name != AS_OF]
 
 

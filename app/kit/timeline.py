@@ -27,8 +27,8 @@ A record with a history was in different units at different dates, so:
   year, the one valid at the year's end first (2025: the new commune); none: commune_id. A village
   moved to its 2025 ward with its 2015 commune in other_commune_ids counts its 2015 figures under
   the 2015 commune, district and province;
-- with no year (a list filter), it is in each unit it was ever recorded in: a list of district 358
-  holds the villages recorded there at any date.
+- with no year (a list of villages or co-operatives), it is in its recorded units (commune_id and
+  what derives from it); `as_of` asks for another day, where its own commune of that day wins.
 
 Everything reads `as_of` from the bound parameter of that name, so the SQL is compiled once.
 The walk is one recursive CTE over the units not valid that day; `images` is rendered once per
@@ -307,24 +307,6 @@ def recorded_in_year(places: Places, year: Any) -> dict[str, Any]:
     }
 
 
-def _ever_in(places: Places, codes: dict[str, Any]) -> ColumnElement[bool]:
-    """One of the record's other communes (other_commune_ids) is in the units named by code at each
-    level given: the part of 'as recorded, any date' that the recorded columns do not hold."""
-    commune, parent = aliased(AdminUnit, name="ever_commune"), aliased(AdminUnit, name="ever_parent")
-    units = _parents(commune, parent)
-    return and_(
-        _has_history(places),
-        select(commune.id)
-        .outerjoin(parent, parent.id == commune.parent_id)
-        .where(
-            commune.id == any_(places.others),
-            *[units[level].in_(units_named(level, value, on=False)) for level, value in codes.items()],
-        )
-        .correlate_except(commune, parent)
-        .exists(),
-    )
-
-
 def units_named(level: str, codes: Any, *, on: bool) -> Select[Any]:
     """The ids of the units of `level` with one of `codes` (a bound list): any period, or (`on`)
     valid on `as_of`."""
@@ -332,12 +314,11 @@ def units_named(level: str, codes: Any, *, on: bool) -> Select[Any]:
     return query.where(valid_on(AdminUnit, as_of_param())) if on else query
 
 
-def in_places(
-    places: Places, codes: dict[str, Any], *, as_of: bool, year: Any = None, history: bool = True
-) -> ColumnElement[bool]:
+def in_places(places: Places, codes: dict[str, Any], *, as_of: bool, year: Any = None) -> ColumnElement[bool]:
     """The record is in one of the units named by code at each level given (all levels must
     match): with `as_of` its units of that day; else as recorded (module docstring): its own units
-    of the year `year` when given, else its recorded units or (`history`) any of its other communes."""
+    of the year `year` (default: the places' own year column) when there is one, else its recorded
+    units."""
     year = places.year if year is None else year
     if not as_of:
         recorded = recorded_in_year(places, year) if year is not None else None
@@ -350,8 +331,6 @@ def in_places(
                 for level, value in codes.items()
             ],
         )
-        if year is None and history and places.others is not None:
-            return or_(recorded_condition, _ever_in(places, codes))
         return recorded_condition
     placed = placement(places, frozenset(codes))
     chosen = select(placed.c.record_id).where(

@@ -258,9 +258,7 @@ def cooperative_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[
             whole(Cooperative.charter_capital_vnd).label("charter_capital_vnd"),
         )
         .select_from(base)
-        # As recorded, a co-operative (no year) is in its recorded units, for the filter as for the
-        # groups; the lists also find it by the communes of its history.
-        .where(*filter_conditions(stats.resource, stats_values(stats, params), history=False))
+        .where(*filter_conditions(stats.resource, stats_values(stats, params)))
     )
 
 

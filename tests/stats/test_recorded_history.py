@@ -4,7 +4,8 @@ that Xã Thành Lợi (13777, Vụ Bản 359, Nam Định 36) became (Phường 
 
 Its 2015 figures count under Thành Lợi, Vụ Bản and Nam Định, its 2025 figures under Trường Thi (no
 district) and Ninh Bình; the overview of 2015 for province 36 holds it; a list as recorded finds it
-by any unit it was recorded in; the figures list by the unit of each figure's year.
+(no year) by its recorded units, or by those of a day with as_of; the figures list by the units of
+each figure's year.
 """
 
 from __future__ import annotations
@@ -135,18 +136,18 @@ async def names(client: httpx.AsyncClient, path: str, **params: Any) -> list[str
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"district": "359"}, ["Moved", "Stayed"]),
-        ({"province": "36"}, ["Moved", "Stayed"]),
+        ({"district": "359"}, ["Stayed"]),
+        ({"province": "36"}, ["Stayed"]),
         ({"province": "37"}, ["Moved"]),
         ({"commune": "13777"}, ["Moved"]),
-        ({"province": "36", "district": "359", "commune": "13777"}, ["Moved"]),
-        ({"district": "358"}, []),
+        ({"province": "36", "commune": "13777"}, []),
+        ({"district": "359", "as_of": "2025-06-30"}, ["Moved", "Stayed"]),
         ({"province": "36", "as_of": REFORM}, []),
         ({"province": "37", "as_of": REFORM}, ["Moved", "Stayed"]),
         ({"district": "359", "as_of": "2015-06-01"}, ["Moved", "Stayed"]),
     ],
 )
-async def test_a_list_as_recorded_finds_a_record_by_any_unit_it_was_recorded_in(
+async def test_a_list_is_by_the_recorded_units_or_those_of_a_day(
     moved: httpx.AsyncClient, params: dict[str, str], expected: list[str]
 ) -> None:
     assert await names(moved, "villages", **params) == expected
@@ -168,7 +169,8 @@ async def test_the_figures_list_places_each_figure_in_the_units_of_its_year(
 
 
 async def test_cooperative_lists_and_statistics(moved: httpx.AsyncClient) -> None:
-    assert await names(moved, "cooperatives", district="359") == ["HTX Moved"]
+    assert await names(moved, "cooperatives", district="359") == []
+    assert await names(moved, "cooperatives", district="359", as_of="2020-01-01") == ["HTX Moved"]
     assert await names(moved, "cooperatives", province="37") == ["HTX Moved"]
     # The statistic of co-operatives (no year) groups and filters by the recorded units.
     grouped = await get_stats(moved, "cooperatives", group_by="province")
