@@ -53,7 +53,9 @@ Text (`parse_text`)
     tab and line breaks) are refused. The exporter's guard against formula injection (OWASP CSV
     injection) is undone: it writes a text cell starting with = + - @ tab or CR after a single
     quote, so exactly one leading ' is removed from a cell whose next character is one of
-    those, and from no other cell. A number cell in a text column is its number as written
+    those, and from no other cell. (Text that itself began with ' and one of those, "'=x", thus
+    loses its quote on a round trip, unless the exporter also guards text starting with ', in
+    which case ' joins GUARDED here.) A number cell in a text column is its number as written
     ("12", not "12.0"; a leading zero typed into a number cell is lost by the spreadsheet).
 
 Lists (`parse_list`)
@@ -167,7 +169,7 @@ _NUMBERISH = re.compile(r"[0-9]+(?:[., ]+[0-9]+)+")
 
 
 def parse_integer(
-    value: CellValue, *, minimum: int | None = None, maximum: int | None = BIGINT, money: bool = False
+    value: CellValue, *, minimum: int | None = -BIGINT - 1, maximum: int | None = BIGINT, money: bool = False
 ) -> int | None:
     """A whole number by the rule of the module's text; `money` allows a currency mark."""
     number = _integer(value, money)

@@ -554,9 +554,11 @@ def _read_xlsx(head: bytes, source: BinaryIO, sheet: str | None, limits: Limits)
         raise _not_a_workbook() from None
     if values.start is None:
         raise SpreadsheetError("empty", tr("the file is empty"))
-    top, left = values.start
+    # iter_rows() gives the rows from the sheet's first (row 1), blank ones too, and the columns
+    # from the first one with a value (`left`); tests/spreadsheets pins this.
+    left = values.start[1]
     numbered = (
-        (top + 1 + index, [None if cell == "" else cell for cell in cells])
+        (index + 1, [None if cell == "" else cell for cell in cells])
         for index, cells in enumerate(values.iter_rows())
     )
     header, rows = _table_from(numbered, limits, first_column=left)

@@ -91,7 +91,8 @@ def main() -> None:
         path = Path(tmp) / "measure.xlsx"
         started = time.perf_counter()
         write_workbook(path, rows)
-        print(f"wrote {rows:,} rows, {path.stat().st_size / 2**20:.1f} MiB in {time.perf_counter() - started:.1f} s")
+        size = path.stat().st_size / 2**20
+        print(f"wrote {rows:,} rows, {size:.1f} MiB in {time.perf_counter() - started:.1f} s")
         for reader in _READERS:
             best: dict[str, float] | None = None
             for _ in range(3):
