@@ -27,19 +27,23 @@ XLSX, with python-calamine (Rust), chosen by measurement against openpyxl read-o
 generated workbook of 100,000 rows × 12 columns (6.1 MiB, 63 MB of sheet XML), each reader in a
 fresh process, best of three (`.venv/bin/python -m tests.spreadsheets.measure_xlsx`):
 
-    ==========================  ========  ===============
-    reader                      time      peak RSS
-    ==========================  ========  ===============
-    imports only (baseline)     0.11 s     35 MiB
-    python-calamine 0.9.1       1.10 s    121 MiB
-    openpyxl 3.1.5 read-only   14.44 s     35 MiB
-    ==========================  ========  ===============
+    ==========================  ===================  ===================
+    reader                      idle machine         busy machine (load 7)
+    ==========================  ===================  ===================
+    imports only (baseline)      0.11 s    35 MiB     0.22 s    28 MiB
+    python-calamine 0.9.1        1.10 s   121 MiB     1.89 s   121 MiB
+    openpyxl 3.1.5 read-only    14.44 s    35 MiB    28.72 s    33 MiB
+    read_table (this module)         —                1.09 s   133 MiB
+    ==========================  ===================  ===================
 
-    Calamine is 13 times faster; it holds the sheet in memory (about 86 MiB for these 1.2
-    million cells) where openpyxl streams. An import checks the whole file before it writes
-    anything and keeps every row until then anyway, the memory is bounded by the limits below
-    (bytes, unpacked XML, rows), and 14 s per 100,000 rows would alone spend the import's time
-    budget (issue 10: within 5× of COPY), so calamine it is.
+    (Time: best of three; memory: peak RSS of the process.) Calamine is 13 to 15 times faster;
+    it holds the sheet in memory (about 86 MiB for these 1.2 million cells) where openpyxl
+    streams. read_table adds the checks below and the workbook's bytes in memory, and is no
+    slower than calamine alone (which the harness gives an open file, read through Python
+    calls, where read_table gives it the bytes). An import checks the whole file before it
+    writes anything and keeps every row until then anyway, the memory is bounded by the limits
+    below (bytes, unpacked XML, rows), and 14 s per 100,000 rows would alone spend the import's
+    time budget (issue 10: within 5× of COPY), so calamine it is.
 
     Safety, all checked before calamine sees the file:
     - the zip's central directory: at most `max_entries` parts, no duplicate names, no encrypted
