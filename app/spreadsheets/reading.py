@@ -58,8 +58,9 @@ fresh process, best of three (`.venv/bin/python -m tests.spreadsheets.measure_xl
       `[Content_Types].xml`, which is parsed with defusedxml;
     - XML entity expansion: calamine (quick-xml) does not expand entities declared in a DTD
       (tests/spreadsheets show a billion-laughs sheet failing with "unrecognized entity"), and
-      besides, an XML part that declares a DOCTYPE or an ENTITY, which no spreadsheet program
-      writes, or that is not UTF-8, is refused while inflating it;
+      besides, a part that declares a DOCTYPE or an ENTITY, which no spreadsheet program writes,
+      is refused while inflating it (every part but pictures is scanned, whatever its name), as
+      is a .xml or .rels part that is not UTF-8;
     - Excel 97-2003 (.xls) and password-protected workbooks (both OLE2 files) are refused with
       a hint to save as .xlsx.
 
@@ -409,7 +410,7 @@ def _read_csv(head: bytes, source: BinaryIO, delimiter: str | None, limits: Limi
         if head.startswith(bom):
             encoding, skip = name, len(bom)
             break
-    lines = _text_lines(head[skip:], source, encoding, limits)
+    lines = _text_lines(head, skip, source, encoding, limits)
     leading, first = _first_line(lines)
     hint = (first or "").strip()
     if not leading and len(hint) == 5 and hint.lower().startswith("sep="):  # Excel's delimiter hint
@@ -469,14 +470,17 @@ def _first_line(lines: Iterator[str]) -> tuple[list[str], str | None]:
     return leading, None
 
 
-def _text_lines(head: bytes, source: BinaryIO, encoding: str, limits: Limits) -> Iterator[str]:
-    """The decoded lines of the file, each with its line break, decoding strictly in chunks."""
+def _text_lines(head: bytes, skip: int, source: BinaryIO, encoding: str, limits: Limits) -> Iterator[str]:
+    """The decoded lines of the file after its first `skip` bytes (a BOM), each with its line
+    break, decoding strictly in chunks."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     newlines = 0  # line breaks decoded so far
     pending = ""
     read = len(head)
-    chunk = head or source.read(_CHUNK)
-    read += len(chunk) if not head else 0
+    chunk = head[skip:]
+    if not chunk:
+        chunk = source.read(_CHUNK)
+        read += len(chunk)
     while True:
         if read > limits.max_bytes:
             raise _too_large(limits)
@@ -525,11 +529,12 @@ def _too_large(limits: Limits) -> SpreadsheetError:
 
 # XLSX --------------------------------------------------------------------------------------------
 
+_PICTURES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg")
 _MACRO_TYPES = ("macroenabled", "vbaproject", "macrosheet", "activex", "vnd.ms-office.vba")
 
 
 def _read_xlsx(head: bytes, source: BinaryIO, sheet: str | None, limits: Limits) -> Table:
-    data = head + source.read(limits.max_bytes + 1 - len(head))
+    data = head + source.read(max(limits.max_bytes + 1 - len(head), 0))
     if len(data) > limits.max_bytes:
         raise _too_large(limits)
     _check_workbook(data, limits)
@@ -609,8 +614,12 @@ def _check_workbook(data: bytes, limits: Limits) -> None:
                 )
             )
     for entry in entries:
-        xml = entry.filename.lower().endswith((".xml", ".rels", ".vml"))
-        content = _inflate(data, entry, keep=entry.filename == "[Content_Types].xml", xml=xml)
+        name = entry.filename.lower()
+        # Pictures are never read as XML (SVG may carry a DOCTYPE); any other part might be, by
+        # whatever name the workbook's relationships give it, so each is scanned.
+        scan = not name.endswith(_PICTURES)
+        xml = name.endswith((".xml", ".rels", ".vml"))
+        content = _inflate(data, entry, keep=entry.filename == "[Content_Types].xml", xml=xml, scan=scan)
         if content is not None:
             _check_content_types(content)
 
@@ -619,9 +628,9 @@ def _bomb(message: Text) -> SpreadsheetError:
     return SpreadsheetError("zip_bomb", message, status=413)
 
 
-def _inflate(data: bytes, entry: zipfile.ZipInfo, *, keep: bool, xml: bool) -> bytes | None:
-    """Inflate one part, checking that it gives exactly its declared size and CRC, and for XML
-    that it is UTF-8 without DOCTYPE; its bytes when `keep`."""
+def _inflate(data: bytes, entry: zipfile.ZipInfo, *, keep: bool, xml: bool, scan: bool) -> bytes | None:
+    """Inflate one part, checking that it gives exactly its declared size and CRC, that XML
+    starts as UTF-8 XML, and that a scanned part has no DOCTYPE; its bytes when `keep`."""
     if entry.flag_bits & 0x1 or entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise _not_a_workbook()
     offset = entry.header_offset
@@ -645,9 +654,9 @@ def _inflate(data: bytes, entry: zipfile.ZipInfo, *, keep: bool, xml: bool) -> b
                 )
             )
         crc = zlib.crc32(piece, crc)
-        if xml:
-            if produced == len(piece):
-                _check_xml_start(piece, entry.filename)
+        if xml and produced == len(piece):
+            _check_xml_start(piece, entry.filename)
+        if scan:
             window = tail + piece
             if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
                 raise SpreadsheetError(

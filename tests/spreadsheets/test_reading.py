@@ -258,6 +258,8 @@ def test_xlsx_row_limit() -> None:
 def test_a_large_workbook_is_refused_by_size() -> None:
     data = workbooks.workbook([["n"], *([f"value {i}"] for i in range(5000))])
     assert refused(data, limits=Limits(max_bytes=len(data) - 1)).code == "too_large"
+    assert refused(data, limits=Limits(max_bytes=1000)).code == "too_large"  # less than one chunk
+    assert refused(b"a\n" + b"1\n" * 600, limits=Limits(max_bytes=1000)).code == "too_large"
 
 
 # Hostile workbooks -------------------------------------------------------------------------------
@@ -367,3 +369,12 @@ def test_column_letters() -> None:
     assert [column_letter(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
         "A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA",
     ]  # fmt: skip
+
+
+def test_every_part_but_pictures_is_scanned_for_a_doctype() -> None:
+    files = workbooks.parts(workbooks.workbook([["a"], [1]]))
+    files["xl/worksheets/sheet9"] = workbooks.billion_laughs() + b"<worksheet/>"  # no .xml name
+    assert refused(workbooks.rezip(files)).code == "xml_entities"
+    del files["xl/worksheets/sheet9"]
+    files["xl/media/image1.svg"] = b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd"><svg/>'
+    assert rows(workbooks.rezip(files)) == [(2, (1,))]
