@@ -291,6 +291,13 @@ def test_unknown_labels_are_refused_listing_the_codes() -> None:
     assert parse_enum("", VillageStatus) is None and parse_enum(None, VillageStatus) is None
 
 
+def test_a_label_is_matched_whole_never_by_a_part() -> None:
+    """A village's craft group is "Sản xuất hàng thủ công mỹ nghệ": its words "Thủ công mỹ nghệ"
+    (a co-operative sector's whole label) are not guessed to mean it."""
+    error = error_of(lambda v: parse_enum(v, CraftGroup), "Thủ công mỹ nghệ")
+    assert error.message.startswith("must be one of agro_processing, handicraft,")
+
+
 class Season(LabelledEnum):
     """Labels that differ only by their accents, as Vietnamese words often do."""
 
