@@ -14,9 +14,12 @@ A unit's *image* on a day `as_of`:
 
 A record's place on a day (`placement`): a unit among its commune_id and other_commune_ids that is
 valid that day wins (the record's own history says where it was, even in a commune split in part),
-else the image of commune_id; its district and province are that commune's parents (a 2025 commune
-has no district). When no commune can be had, the recorded district and province are resolved each
-on its own level (province 36 Nam Định became 37 Ninh Bình whole). NULL is the "unassigned" group.
+else the image of the own commune nearest in time to the day that has one (a village recorded in
+a 2025 ward formed by a merger, with its 2015 commune in other_commune_ids, is on 2024-10-01 in
+what its 2015 commune became on 2024-09-01), else the image of commune_id; its district and
+province are that commune's parents (a 2025 commune has no district). When no commune can be
+had, the recorded district and province are resolved each on its own level (province 36 Nam Định
+became 37 Ninh Bình whole). NULL is the "unassigned" group.
 
 A record's place *as recorded* (no `as_of`): its own units, never an image. A record without a
 history (other_commune_ids empty, nearly all) is in its recorded commune, district and province.
@@ -61,6 +64,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from app.models import AdminLevel, AdminUnit, AdminUnitSuccession
@@ -193,11 +197,42 @@ def _unit(name: str) -> Any:
     return aliased(AdminUnit, name=name)
 
 
+@cache
+def _own_image(places: Places) -> Any:
+    """(record_id, image_id) for the records with a history (other_commune_ids not empty): the
+    image on `as_of` of one of their own communes (commune_id and other_commune_ids), the one
+    nearest in time to the day first (a commune valid that day is itself at distance 0). A record
+    whose own communes have no image that day has no row."""
+    day = as_of_param()
+    table = places.id.class_.__table__
+    name = table.name
+    own = (
+        select(
+            places.id.label("record_id"),
+            func.unnest(func.array_prepend(places.commune, places.others)).label("unit_id"),
+        )
+        .where(func.cardinality(places.others) > 0)
+        .subquery(f"own_{name}")
+    )
+    unit, image = _unit(f"own_unit_{name}"), _image(f"oi_{name}")
+    distance = case(
+        (valid_on(unit, day), 0),
+        (unit.valid_to < day, day - unit.valid_to),
+        else_=unit.valid_from - day,
+    )
+    return (
+        select(own.c.record_id, image.c.image_id)
+        .ext(distinct_on(own.c.record_id))
+        .select_from(own.join(unit, unit.id == own.c.unit_id).join(image, image.c.unit_id == own.c.unit_id))
+        .order_by(own.c.record_id, distance, own.c.unit_id)
+        .subquery(f"own_image_{name}")
+    )
+
+
 def place_on(places: Places, levels: frozenset[str], source: FromClause) -> tuple[FromClause, dict[str, Any]]:
     """`source` (a FROM holding the places' table) outer-joined to what the record's units of the
     levels asked for on `as_of` need, and those units' ids as expressions (NULL: unassigned), by
     level (module docstring). Only the joins the levels need are made."""
-    day = as_of_param()
     name = places.id.class_.__table__.name
     if places.commune is None:  # a province alone, resolved on its level
         province_image = _image(f"pi_{name}")
@@ -205,18 +240,11 @@ def place_on(places: Places, levels: frozenset[str], source: FromClause) -> tupl
         return source, {"province": province_image.c.image_id, "district": null(), "commune": null()}
     commune_image = _image(f"ci_{name}")
     source = source.outerjoin(commune_image, commune_image.c.unit_id == places.commune)
-    other = aliased(AdminUnit, name="other_commune")
-    # The record's own commune of that day among the others (their periods do not overlap), if any.
-    own = (
-        select(other.id)
-        .where(other.id == any_(places.others), valid_on(other, day))
-        .order_by(other.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    chosen = func.coalesce(
-        case((func.cardinality(places.others) == 0, null()), else_=own), commune_image.c.image_id
-    )
+    chosen: Any = commune_image.c.image_id
+    if places.others is not None:
+        own = _own_image(places)
+        source = source.outerjoin(own, own.c.record_id == places.id)
+        chosen = func.coalesce(own.c.image_id, chosen)
     columns: dict[str, Any] = {"commune": chosen}
     if levels - {"commune"}:
         commune, parent = _unit(f"placed_commune_{name}"), _unit(f"placed_parent_{name}")

@@ -207,6 +207,21 @@ def village_years(params: Any) -> FromClause:
     return select(func.generate_series(low_expr, high_expr).label("year")).subquery("years")
 
 
+def placing_year(params: Any, dims: Sequence[str], year: Any) -> Any:
+    """The year whose units place a village with a history, as recorded (app/kit/timeline.py): each
+    row's own year when the year is a dimension; otherwise the last year of the range, so that the
+    village sits in one group with all its figures (its units of 2015 for the 2015 rows and of 2025
+    for the 2025 ones would count it in two groups, and the groups' villages would add up to more
+    than the totals)."""
+    if "year" in dims:
+        return year
+    if params.year:
+        return literal(max(params.year), Integer)
+    if params.year_to is not None:
+        return literal(int(params.year_to), Integer)
+    return year  # no figures at all: the years are open, and nothing is counted twice
+
+
 def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
     """Villages × years: a village counts in a year it existed by (established_year empty or
     earlier); recognised as of 31 December; figures are those of the year."""
@@ -231,7 +246,8 @@ def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]
     ).outerjoin(
         VillageFigure.__table__, and_(VillageFigure.village_id == Village.id, VillageFigure.year == year)
     )
-    base = with_places(stats, params, dims, base, year)
+    placed_in = placing_year(params, dims, year)
+    base = with_places(stats, params, dims, base, placed_in)
     measures = [
         cast(count, Numeric).label("villages"),
         cast(counted_recognised, Numeric).label("recognised"),
@@ -243,7 +259,7 @@ def village_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]
     return (
         select(*dimension_columns, *measures)
         .select_from(base)
-        .where(*filter_conditions(stats.resource, stats_values(stats, params), year=year))
+        .where(*filter_conditions(stats.resource, stats_values(stats, params), year=placed_in))
     )
 
 
