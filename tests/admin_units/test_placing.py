@@ -184,6 +184,29 @@ def test_every_cooperative_is_placed_in_its_villages_commune_or_reported(migrate
     assert len(reported) == sum(1 for c in expected if not c["commune_code"])
 
 
+def test_each_record_placed_has_its_event_at_its_new_version(migrated: Migrated) -> None:
+    """0008 writes an audit event with each placing, in the same statement: the changes feed and
+    the webhooks see it; 0010 then finds nothing placed left without one."""
+    for table, resource in (("village", "villages"), ("cooperative", "cooperatives")):
+        rows = fetch(
+            migrated.url,
+            f"""
+            SELECT r.id, r.version, r.commune_id, e.actor_kind, e.actor_name, e.changes, e.action
+            FROM {table} r LEFT JOIN audit_event e ON e.resource = '{resource}' AND e.record_id = r.id
+            WHERE r.commune_id IS NOT NULL ORDER BY r.id
+            """,
+        )
+        assert rows
+        for row in rows:
+            assert row["version"] == 2, row  # placed: a new version
+            assert (row["actor_kind"], row["actor_name"], row["action"]) == (
+                "command_line",
+                "migration 0008",
+                "update",
+            )
+            assert json.loads(row["changes"]) == {"commune_id": [None, row["commune_id"]]}
+
+
 async def _placing(url: str, action: str) -> placing.Matched | list[placing.Unplaced]:
     engine = create_async_engine(url, poolclass=NullPool)
     try:

@@ -40,7 +40,8 @@ async def _rows(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
 
 
 async def _db_now(url: str) -> datetime:
-    return (await _rows(url, "SELECT clock_timestamp() AS now"))[0]["now"]
+    now: datetime = (await _rows(url, "SELECT clock_timestamp() AS now"))[0]["now"]
+    return now
 
 
 async def test_times_are_the_databases_whatever_the_process_clock_says(
