@@ -28,8 +28,10 @@ statements, in the caller's transaction:
   all went to one, unchanged when that one also has no other predecessor; and the hand-recorded
   changes before 2025 that name a successor.
 
-Writes bump the tables' data versions like any other; they are not audit events (the gazetteer is
-reference data loaded from files, and the files say where each fact comes from).
+Writes bump the tables' data versions like any other. Each unit added or brought up to date gets
+an audit event of the command line (a create or an update of `admin-units`), written by the same
+statement (app.kit.audit.audited), so the changes feed and the webhooks see a load like any other
+change. Successions are no records of the feed (a unit's read does not show them): they get none.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from sqlalchemy.pool import NullPool
 
 from app.core.settings import async_url
 from app.kit import versioning
+from app.kit.audit import AuditAction, audited, command_line_name
 from app.models import AdminLevel, AdminType, SuccessionKind
 
 # Any fixed number: the key of the advisory lock that serialises concurrent loads.
@@ -298,6 +301,22 @@ def successions() -> Iterator[SuccessionRow]:
         )
 
 
+# The feed's name of the units, the fields of a unit as created (those of its create body, as a
+# request's create event records them) and those a load brings up to date.
+RESOURCE = "admin-units"
+CREATED_FIELDS = (
+    "code",
+    "name",
+    "level",
+    "type",
+    "name_with_type",
+    "former_names",
+    "parent_id",
+    "valid_from",
+    "valid_to",
+)
+UPDATED_FIELDS = ("name", "type", "name_with_type", "former_names", "valid_to", "parent_id")
+
 # A unit of the stage matched with the stored unit of the same identity.
 _SAME = "u.level = s.level AND u.code = s.code AND u.valid_from IS NOT DISTINCT FROM s.valid_from"
 
@@ -349,7 +368,7 @@ async def _check_stage(conn: asyncpg.Connection) -> None:
         raise GazetteerError(f"units repeated in the files: {[tuple(r) for r in repeated]}")
 
 
-async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
+async def _write_units(conn: asyncpg.Connection, actor: str) -> tuple[int, int, int]:
     added = changed = 0
     # Level by level, so that a unit's parent is in before the unit; within a level, the units
     # already stored first (an earlier load, or records made by hand with the same identity): a
@@ -357,24 +376,25 @@ async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
     # loaded before its 2024 change was recorded, until 2024-08-31 now) makes room for the unit
     # that takes over its code.
     for level in AdminLevel:
-        status = await conn.execute(
-            f"""
+        update = f"""
             UPDATE admin_unit u
             SET name = t.name, type = t.type, name_with_type = t.name_with_type,
                 former_names = t.former_names, valid_to = t.valid_to, parent_id = t.parent_id,
                 version = u.version + 1, updated_at = now()
-            FROM (
+            FROM admin_unit old, (
                 SELECT s.*, p.id AS parent_id FROM stage_unit s {_PARENT} WHERE s.level = $1
             ) t
             WHERE u.level = t.level AND u.code = t.code AND u.valid_from IS NOT DISTINCT FROM t.valid_from
               AND (u.name, u.type, u.name_with_type, u.former_names, u.valid_to, u.parent_id)
                   IS DISTINCT FROM (t.name, t.type, t.name_with_type, t.former_names, t.valid_to, t.parent_id)
-            """,
-            level.value,
+              AND old.id = u.id
+            RETURNING u.id, u.version, {", ".join(f"u.{f}, old.{f} AS old_{f}" for f in UPDATED_FIELDS)}
+            """
+        status = await conn.execute(
+            audited(update, AuditAction.update, RESOURCE, UPDATED_FIELDS, "$2::text"), level.value, actor
         )
         changed += int(status.split()[-1])
-        status = await conn.execute(
-            f"""
+        insert = f"""
             INSERT INTO admin_unit (level, code, name, type, name_with_type, former_names,
                                     parent_id, valid_from, valid_to)
             SELECT s.level, s.code, s.name, s.type, s.name_with_type, s.former_names, p.id,
@@ -383,8 +403,10 @@ async def _write_units(conn: asyncpg.Connection) -> tuple[int, int, int]:
             WHERE s.level = $1 AND NOT EXISTS (SELECT FROM admin_unit u WHERE {_SAME})
             -- Ids in a fixed order (earliest period first, then by code): the same on every new database.
             ORDER BY s.valid_from NULLS FIRST, s.code
-            """,
-            level.value,
+            RETURNING id, version, {", ".join(CREATED_FIELDS)}
+            """
+        status = await conn.execute(
+            audited(insert, AuditAction.create, RESOURCE, CREATED_FIELDS, "$2::text"), level.value, actor
         )
         added += int(status.split()[-1])
     total = await conn.fetchval("SELECT count(*) FROM stage_unit")
@@ -478,12 +500,13 @@ async def _write_successions(conn: asyncpg.Connection) -> tuple[int, int, int]:
     return added, changed + dropped, total - added - changed
 
 
-async def load_gazetteer(session: AsyncSession) -> Report:
-    """Add or bring up to date every unit and succession of the files, in the session's transaction."""
+async def load_gazetteer(session: AsyncSession, actor: str | None = None) -> Report:
+    """Add or bring up to date every unit and succession of the files, in the session's
+    transaction; the audit events of the units name `actor` (by default the system user)."""
     await session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
     conn = await _stage(session)
     await _check_stage(conn)
-    units_added, units_changed, units_kept = await _write_units(conn)
+    units_added, units_changed, units_kept = await _write_units(conn, actor or command_line_name())
     successions_added, successions_changed, successions_kept = await _write_successions(conn)
     written = []
     if units_added or units_changed:

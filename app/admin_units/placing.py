@@ -14,8 +14,9 @@ twice changes nothing.
 - A co-operative takes the commune of its village when that village is in the same district and
   the commune existed on the co-operative's founded_on.
 
-Each record it changes gets a new version (its ETag changes); the tables' data versions are
-bumped like any write's. No audit event is written (like the gazetteer loader and the seed).
+Each record it changes gets a new version (its ETag changes) and an audit event of the command
+line, written by the same statement (app.kit.audit.audited), so the changes feed and the webhooks
+see the change like any other; the tables' data versions are bumped like any write's.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from app.core.settings import async_url
 from app.kit import versioning
+from app.kit.audit import AuditAction, audited, command_line_name
 
 # Serialises two runs (either could find a record unplaced): any fixed number.
 LOCK_KEY = 2_025_070_108
@@ -52,9 +54,20 @@ def _valid(unit: str, first: str, last: str) -> str:
     )
 
 
+# What a placing changes: the commune, and the district and province derived from it (the trigger
+# place_record()). Each UPDATE returns them as they were (old_*) and are, for the audit events.
+PLACE_FIELDS = ("commune_id", "district_id", "province_id")
+
+
+def _returning(alias: str) -> str:
+    olds = ", ".join(f"old.{f} AS old_{f}" for f in PLACE_FIELDS)
+    news = ", ".join(f"{alias}.{f}" for f in PLACE_FIELDS)
+    return f"RETURNING {alias}.id, {alias}.version, {news}, {olds}"
+
+
 MATCH_VILLAGES = f"""
 UPDATE village v SET commune_id = m.commune_id, version = v.version + 1, updated_at = now()
-FROM (
+FROM village old, (
     SELECT w.id,
            CASE WHEN count(*) FILTER (WHERE c.exact) = 1 THEN min(c.id) FILTER (WHERE c.exact)
                 WHEN count(*) FILTER (WHERE c.exact) = 0 AND count(*) = 1 THEN min(c.id) END AS commune_id
@@ -73,15 +86,18 @@ FROM (
             AND NOT {_valid("c", "make_date(f.year, 1, 1)", "make_date(f.year, 12, 31)")})
     GROUP BY w.id
 ) m
-WHERE v.id = m.id AND m.commune_id IS NOT NULL
+WHERE v.id = m.id AND m.commune_id IS NOT NULL AND old.id = v.id
+{_returning("v")}
 """
 
 MATCH_COOPERATIVES = f"""
 UPDATE cooperative o SET commune_id = v.commune_id, version = o.version + 1, updated_at = now()
-FROM village v, admin_unit c
+FROM cooperative old, village v, admin_unit c
 WHERE o.commune_id IS NULL AND v.id = o.village_id AND v.district_id = o.district_id
   AND c.id = v.commune_id
   AND (o.founded_on IS NULL OR {_valid("c", "o.founded_on", "o.founded_on")})
+  AND old.id = o.id
+{_returning("o")}
 """
 
 
@@ -90,10 +106,12 @@ def _rederive(table: str) -> str:
     gazetteer changed): written again, so that the trigger place_record() derives them afresh."""
     return f"""
 UPDATE {table} r SET commune_id = r.commune_id, version = r.version + 1, updated_at = now()
-FROM admin_unit c JOIN admin_unit p ON p.id = c.parent_id
+FROM {table} old, admin_unit c JOIN admin_unit p ON p.id = c.parent_id
 WHERE c.id = r.commune_id
   AND (CASE WHEN p.level = 'district' THEN (p.id, p.parent_id) ELSE (NULL::bigint, p.id) END)
       IS DISTINCT FROM (r.district_id, r.province_id)
+  AND old.id = r.id
+{_returning("r")}
 """
 
 
@@ -146,18 +164,26 @@ async def unplaced(session: AsyncSession) -> list[Unplaced]:
     return [Unplaced(*row) for row in rows.all()]
 
 
-async def _count(session: AsyncSession, statement: str) -> int:
-    """The number of rows a statement wrote."""
-    result = await session.execute(text(statement))
+# The feed's name of each table's records.
+RESOURCES = {"village": "villages", "cooperative": "cooperatives"}
+
+
+async def _write(session: AsyncSession, table: str, statement: str, actor: str) -> int:
+    """Run an UPDATE of `table` with an audit event per record it changes, in one statement;
+    the number of records it changed."""
+    sql = audited(statement, AuditAction.update, RESOURCES[table], PLACE_FIELDS, "CAST(:actor AS text)")
+    result = await session.execute(text(sql), {"actor": actor})
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def match(session: AsyncSession) -> Matched:
-    """Place what can be placed, in the session's transaction."""
+async def match(session: AsyncSession, actor: str | None = None) -> Matched:
+    """Place what can be placed, in the session's transaction; the audit events name `actor`
+    (by default the system user running the command)."""
+    who = actor or command_line_name()
     await session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
-    rederived = {table: await _count(session, _rederive(table)) for table in ("village", "cooperative")}
-    villages = await _count(session, MATCH_VILLAGES)
-    cooperatives = await _count(session, MATCH_COOPERATIVES)
+    rederived = {table: await _write(session, table, _rederive(table), who) for table in RESOURCES}
+    villages = await _write(session, "village", MATCH_VILLAGES, who)
+    cooperatives = await _write(session, "cooperative", MATCH_COOPERATIVES, who)
     written = [
         table
         for table, placed in (("village", villages), ("cooperative", cooperatives))

@@ -17,12 +17,18 @@ from app.core.problems import error_responses
 from app.kit.audit import AuditAction
 from app.kit.deps import Admin, Editor, Session
 from app.kit.pagination import MAX_LIMIT, MAX_OFFSET, link_header
-from app.kit.principal import CredentialKind
 from app.kit.registry import Registry
 from app.kit.resource import Resource
 from app.kit.schemas import AnyOf
 from app.kit.types import Int32, Int64, QDateTime, QId, QText, WholeNumber
-from app.models import AuditEvent, SecurityAction, SecurityActorKind, SecurityEvent, SecurityTargetKind
+from app.models import (
+    AuditActorKind,
+    AuditEvent,
+    SecurityAction,
+    SecurityActorKind,
+    SecurityEvent,
+    SecurityTargetKind,
+)
 
 # A field's value as the audit trail keeps it: what the field holds in a create body (text,
 # a number, a flag, null, a list of texts, an embedded list of lines), dates as text.
@@ -39,9 +45,19 @@ class AuditEventBase(BaseModel):
 
     id: Int64
     at: datetime
-    actor_kind: CredentialKind
-    actor_id: Int64 = Field(description="The account's or the key's id.")
-    actor_name: str = Field(description="The account's username or the key's name, when it acted.")
+    actor_kind: AuditActorKind = Field(
+        description=(
+            "A staff account's token or an API key (a request), or the command line (a gazetteer "
+            "load, `places match`, a migration's data step)."
+        )
+    )
+    actor_id: Int64 = Field(description="The account's or the key's id; 0 for the command line.")
+    actor_name: str = Field(
+        description=(
+            "The account's username or the key's name, when it acted; for the command line, the "
+            "system user who ran it or the migration (e.g. `migration 0008`)."
+        )
+    )
     client_addr: str | None
     action: AuditAction
     resource: str

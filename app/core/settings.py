@@ -108,6 +108,21 @@ class Settings(BaseSettings):
         le=100_000,
         description="A subscription is disabled after this many failed attempts in a row.",
     )
+    webhook_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=36_500,
+        description=(
+            "How long a finished webhook delivery (delivered, or failed for good) and its attempts "
+            "are kept before the worker prunes them; pending deliveries are never pruned."
+        ),
+    )
+    webhook_prune_interval_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=86_400,
+        description="How often the webhook worker prunes finished deliveries past the retention.",
+    )
     webhook_allowed_networks: list[IPv4Network | IPv6Network] = Field(
         default_factory=list,
         description=(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -10,7 +12,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.principal import Principal
-from app.models import AuditEvent
+from app.models import COMMAND_LINE_ACTOR_ID, AuditActorKind, AuditEvent
 
 
 class AuditAction(StrEnum):
@@ -64,3 +66,38 @@ async def record_event(
         )
     )
     await session.flush()
+
+
+def command_line_name() -> str:
+    """Who runs a command, as the audit trail names them: the system user (as security events
+    name the command line), or "command line" when it cannot be told."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "command line"
+
+
+def audited(write: str, action: AuditAction, resource: str, fields: Sequence[str], actor_name: str) -> str:
+    """One statement that writes records and their audit events together: `write` (an INSERT or
+    UPDATE of one table) runs as a data-modifying CTE, and each row it writes gets one event of
+    the command line (actor `actor_name`, a bind parameter such as `:actor` or `$2`), in the same
+    transaction, with its transaction id, like a request's. `write` must RETURN the record's `id`,
+    its new `version`, each of `fields` as it now is and, for an update, as it was before, named
+    `old_<field>` (an UPDATE ... FROM <table> AS old WHERE old.id = <table>.id reads the row as
+    it was). The event's `changes` are the fields that differ, as [old, new], like a request's
+    (app.kit.audit.diff); the changes feed renders the record as it stands when it is read.
+    The statement's row count is the number of records written."""
+    if action == AuditAction.delete:
+        raise ValueError("audited() writes creates and updates")
+    before = "to_jsonb(w.old_{f})" if action == AuditAction.update else "NULL::jsonb"
+    pairs = ", ".join(f"('{f}', {before.format(f=f)}, to_jsonb(w.{f}))" for f in fields)
+    return f"""
+WITH w AS ({write})
+INSERT INTO audit_event (actor_kind, actor_id, actor_name, action, resource, record_id, changes, version)
+SELECT '{AuditActorKind.command_line.value}', {COMMAND_LINE_ACTOR_ID}, {actor_name}, '{action.value}',
+       '{resource}', w.id,
+       (SELECT coalesce(jsonb_object_agg(f.name, jsonb_build_array(f.old, f.new)), '{{}}'::jsonb)
+        FROM (VALUES {pairs}) AS f(name, old, new) WHERE f.old IS DISTINCT FROM f.new),
+       w.version
+FROM w
+"""

@@ -9,7 +9,7 @@ from app.models.admin_unit import (
     AdminUnitSuccession,
     SuccessionKind,
 )
-from app.models.audit import AuditEvent
+from app.models.audit import COMMAND_LINE_ACTOR_ID, AuditActorKind, AuditEvent
 from app.models.base import BIGINT_MAX, ESTABLISHED_YEAR_MIN, INT_MAX, YEAR_MAX, YEAR_MIN, Base, Record
 from app.models.bookkeeping import DataVersion, IdempotencyRecord, StatsCache
 from app.models.cooperative import Cooperative, CooperativeSector, CooperativeStatus, LegalForm
@@ -36,6 +36,7 @@ from app.models.webhook import DeliveryStatus, WebhookAttempt, WebhookDelivery, 
 __all__ = [
     "ACTIVITIES_BY_KIND",
     "BIGINT_MAX",
+    "COMMAND_LINE_ACTOR_ID",
     "ESTABLISHED_YEAR_MIN",
     "INT_MAX",
     "PUBLIC_FUNDING_SOURCES",
@@ -48,6 +49,7 @@ __all__ = [
     "AdminUnit",
     "AdminUnitSuccession",
     "ApiKey",
+    "AuditActorKind",
     "AuditEvent",
     "Base",
     "Cooperative",

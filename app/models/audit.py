@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Integer, Text, func, text
@@ -10,6 +11,19 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
+
+
+class AuditActorKind(StrEnum):
+    """Who made a change: a staff account's token or an API key (a request), or the command line
+    (`places load`, `places match`, a migration's data step), which has no actor id (0)."""
+
+    account = "account"
+    api_key = "api_key"
+    command_line = "command_line"
+
+
+# The actor id of a change made at the command line: no account or key made it.
+COMMAND_LINE_ACTOR_ID = 0
 
 
 class AuditEvent(Base):
@@ -37,7 +51,10 @@ class AuditEvent(Base):
     version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        CheckConstraint("actor_kind IN ('account', 'api_key')", name="actor_kind_valid"),
+        CheckConstraint(
+            "actor_kind IN (" + ", ".join(f"'{kind.value}'" for kind in AuditActorKind) + ")",
+            name="actor_kind_valid",
+        ),
         CheckConstraint("action IN ('create', 'update', 'delete')", name="action_valid"),
         CheckConstraint("version IS NULL OR version >= 1", name="version_positive"),
         Index("ix_audit_event_resource_record_id", "resource", "record_id"),

@@ -88,6 +88,9 @@ class WebhookDelivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When it became delivered or failed for good (null while pending): the worker prunes it
+    # WEBHOOK_RETENTION_DAYS after.
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_valid"),
@@ -108,6 +111,21 @@ class WebhookDelivery(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_webhook_delivery_subscription_id_id", "subscription_id", "id"),
+        Index(
+            "ix_webhook_delivery_finished_at",
+            "finished_at",
+            postgresql_where=text("status <> 'pending'"),
+        ),
+        # Every delivery of a record in order, whatever its status: pruning keeps a finished one
+        # while an earlier one of its record stays, and redeliver looks for a later one delivered.
+        Index(
+            "ix_webhook_delivery_record_order",
+            "subscription_id",
+            "resource",
+            "record_id",
+            "xact",
+            "event_id",
+        ),
     )
 
 

@@ -23,7 +23,19 @@ of one record arrive in order. A delivery failed for good does not hold later on
 **Settling.** 2xx: delivered, and the subscription's run of failures ends. Otherwise the next attempt
 waits (signing.backoff), or, past the retry budget since the delivery was queued, it is failed for
 good; a subscription whose run of failed attempts reaches the limit is disabled, with a reason and
-a security event.
+a security event. A delivered or failed delivery is *finished* (`finished_at`).
+
+**Clocks.** Every time written here that the worker compares (queued_at, next_attempt_at,
+lease_until, finished_at, and the times of the log) is taken from the database's clock, in the
+statement (`now()`, `clock_timestamp()`, plus an interval): all processes share it, so a host
+whose own clock is off cannot queue a retry early or late, or a budget short. A time given as
+`now` (a test's clock, which moves only when told) is used instead.
+
+**Pruning.** Finished deliveries (and their attempts) older than the retention are deleted in
+small batches, one short transaction each, rows locked by a claim skipped: the outbox does not
+grow for ever. A pending delivery is never pruned, however old. A finished delivery stays while
+an earlier one of the same record does (so redeliver can still refuse to send that older state
+after this newer one).
 """
 
 from __future__ import annotations
@@ -45,10 +57,11 @@ security_log = logging.getLogger("app.security")
 FAN_OUT_BATCH = 500
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # a position, not a date, bounds what is read
 
+# Queued by the database's clock ($8 null), or a test's.
 INSERT_DELIVERY = """
 INSERT INTO webhook_delivery
     (subscription_id, event_id, xact, resource, record_id, action, body, queued_at, next_attempt_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8::timestamptz, now()), COALESCE($8::timestamptz, now()))
 ON CONFLICT (subscription_id, event_id) DO NOTHING
 """
 
@@ -82,6 +95,59 @@ WHERE d.id = due.id AND s.id = d.subscription_id
 RETURNING d.id, d.subscription_id, d.event_id, d.attempts, d.body, d.queued_at, s.url, s.secret
 """
 
+# The attempt's log line: it began `duration` before now by the database's clock ($3 null), or at
+# the test's time $3.
+LOG_ATTEMPT = """
+INSERT INTO webhook_attempt (delivery_id, at, duration_ms, status_code, error, excerpt)
+VALUES ($1, COALESCE($3::timestamptz, clock_timestamp() - make_interval(secs => $2::int / 1000.0)),
+        $2, $4, $5, $6)
+"""
+
+DELIVERED = """
+UPDATE webhook_delivery
+SET status = 'delivered', delivered_at = t.now, finished_at = t.now, lease_until = NULL
+FROM (SELECT COALESCE($3::timestamptz, clock_timestamp()) AS now) AS t
+WHERE id = $1 AND attempts = $2 AND status = 'pending'
+"""
+
+# Not delivered: failed for good once the retry budget since it was queued is spent, otherwise
+# tried again `retry_in` seconds from now, by the same clock as the budget.
+NOT_DELIVERED = """
+UPDATE webhook_delivery AS d
+SET status = CASE WHEN t.now - d.queued_at >= $4::interval THEN 'failed' ELSE 'pending' END,
+    finished_at = CASE WHEN t.now - d.queued_at >= $4::interval THEN t.now END,
+    next_attempt_at = CASE WHEN t.now - d.queued_at >= $4::interval THEN d.next_attempt_at
+                           ELSE t.now + make_interval(secs => $5::float8) END,
+    lease_until = NULL
+FROM (SELECT COALESCE($3::timestamptz, clock_timestamp()) AS now) AS t
+WHERE d.id = $1 AND d.attempts = $2 AND d.status = 'pending'
+"""
+
+PRUNE_BATCH = 500
+
+# One batch of finished deliveries older than the retention, oldest first; their attempts go with
+# them (ON DELETE CASCADE).
+PRUNE = """
+WITH t AS (SELECT COALESCE($1::timestamptz, now()) - $2::interval AS before),
+old AS (
+    SELECT d.id
+    FROM webhook_delivery AS d CROSS JOIN t
+    WHERE d.status <> 'pending' AND d.finished_at < t.before
+      AND NOT EXISTS (
+          SELECT FROM webhook_delivery AS e
+          WHERE e.subscription_id = d.subscription_id
+            AND e.resource = d.resource
+            AND e.record_id = d.record_id
+            AND (e.xact, e.event_id) < (d.xact, d.event_id)
+            AND NOT (e.status <> 'pending' AND e.finished_at < t.before)
+      )
+    ORDER BY d.finished_at
+    LIMIT $3
+    FOR UPDATE OF d SKIP LOCKED
+)
+DELETE FROM webhook_delivery AS d USING old WHERE d.id = old.id
+"""
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -101,7 +167,7 @@ class Claim:
 class Outcome:
     """What one attempt came to: a 2xx, another HTTP status, or an error class."""
 
-    at: datetime
+    at: datetime | None  # when the attempt began by a test's clock; None: by the database's
     duration_ms: int
     status_code: int | None = None
     error: str | None = None
@@ -123,9 +189,10 @@ def _item_fields(item: str) -> tuple[str, int, str]:
 
 
 async def fan_out(
-    conn: Connection[Any], registry: Registry, now: datetime, batch: int = FAN_OUT_BATCH
+    conn: Connection[Any], registry: Registry, now: datetime | None, batch: int = FAN_OUT_BATCH
 ) -> int:
-    """Queue the events each subscription has not had yet; how many deliveries were queued."""
+    """Queue the events each subscription has not had yet; how many deliveries were queued. They
+    are queued at `now`; None: by the database's clock."""
     queued = 0
     paths = [res.path for res in registry]
     plan = page_plan(registry)
@@ -202,48 +269,33 @@ class Policy:
 
 
 async def settle(
-    conn: Connection[Any], held: Claim, outcome: Outcome, now: datetime, retry_in: float, policy: Policy
+    conn: Connection[Any],
+    held: Claim,
+    outcome: Outcome,
+    now: datetime | None,
+    retry_in: float,
+    policy: Policy,
 ) -> None:
-    """Log the attempt and record its outcome (when this process still holds the claim)."""
+    """Log the attempt and record its outcome (when this process still holds the claim). `now`
+    None: every time by the database's clock."""
     async with conn.transaction():
         await conn.execute(
-            "INSERT INTO webhook_attempt (delivery_id, at, duration_ms, status_code, error, excerpt) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
+            LOG_ATTEMPT,
             held.id,
-            outcome.at,
             outcome.duration_ms,
+            outcome.at,
             outcome.status_code,
             outcome.error,
             outcome.excerpt,
         )
         if outcome.delivered:
-            await conn.execute(
-                "UPDATE webhook_delivery SET status = 'delivered', delivered_at = $3, lease_until = NULL "
-                "WHERE id = $1 AND attempts = $2 AND status = 'pending'",
-                held.id,
-                held.attempt,
-                now,
-            )
+            await conn.execute(DELIVERED, held.id, held.attempt, now)
             await conn.execute(
                 "UPDATE webhook_subscription SET failure_run = 0 WHERE id = $1 AND failure_run <> 0",
                 held.subscription_id,
             )
             return
-        if now - held.queued_at >= policy.budget:
-            await conn.execute(
-                "UPDATE webhook_delivery SET status = 'failed', lease_until = NULL "
-                "WHERE id = $1 AND attempts = $2 AND status = 'pending'",
-                held.id,
-                held.attempt,
-            )
-        else:
-            await conn.execute(
-                "UPDATE webhook_delivery SET next_attempt_at = $3, lease_until = NULL "
-                "WHERE id = $1 AND attempts = $2 AND status = 'pending'",
-                held.id,
-                held.attempt,
-                now + timedelta(seconds=retry_in),
-            )
+        await conn.execute(NOT_DELIVERED, held.id, held.attempt, now, policy.budget, retry_in)
         row = await conn.fetchrow(
             "UPDATE webhook_subscription SET failure_run = failure_run + 1 WHERE id = $1 "
             "RETURNING failure_run, active, url",
@@ -251,6 +303,16 @@ async def settle(
         )
         if row is not None and row["active"] and row["failure_run"] >= policy.failure_limit:
             await _disable(conn, held.subscription_id, row["url"], row["failure_run"], outcome)
+
+
+async def prune(
+    conn: Connection[Any], now: datetime | None, retention: timedelta, batch: int = PRUNE_BATCH
+) -> int:
+    """Delete one batch of finished deliveries older than `retention` (by the database's clock
+    when `now` is None), in a transaction of its own; how many were deleted."""
+    async with conn.transaction():
+        status: str = await conn.execute(PRUNE, now, retention, batch)
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 async def _disable(conn: Connection[Any], subscription_id: int, url: str, run: int, last: Outcome) -> None:

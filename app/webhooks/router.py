@@ -423,6 +423,7 @@ def webhooks_router(registry: Registry) -> APIRouter:
             )
         await _may_redeliver(session, delivery)
         delivery.status = DeliveryStatus.pending.value
+        delivery.finished_at = None
         delivery.queued_at = func.now()
         delivery.next_attempt_at = func.now()
         await session.flush()

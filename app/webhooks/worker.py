@@ -9,8 +9,16 @@ redirects are not followed and proxies from the environment are not used. An att
 after WEBHOOK_TIMEOUT_S in all; the lease of its claim lasts that long plus LEASE_MARGIN_S, so
 another process can take over a delivery only once its attempt here has certainly ended.
 
-The clock, the resolver, the random source and the HTTP transport are arguments, so that tests
-drive the worker step by step (`tick`) without waiting.
+Every time the worker writes (a delivery queued, its next attempt, a lease, its end, the log) is
+taken from the database's clock in the statement that writes it (app/webhooks/outbox.py), never
+from this process's: hosts whose clocks disagree still agree on when a delivery is due.
+
+Every WEBHOOK_PRUNE_INTERVAL_S it also prunes the outbox: finished deliveries older than
+WEBHOOK_RETENTION_DAYS go, in batches of one short transaction each, at most PRUNE_BATCHES a round
+(a backlog is worked off over the following rounds, between deliveries); pending ones never do.
+
+The clock (None: the database's), the resolver, the random source and the HTTP transport are
+arguments, so that tests drive the worker step by step (`tick`) without waiting.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -35,13 +43,10 @@ log = logging.getLogger("app.webhooks")
 
 LEASE_MARGIN_S = 5.0
 CLAIM_BATCH = 10
+PRUNE_BATCHES = 20
 EXCERPT_CHARS = 200
 _READ_AT_MOST = 1024
 USER_AGENT = "craftvillage-webhooks/1"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Worker:
@@ -53,7 +58,7 @@ class Worker:
         registry: Registry,
         settings: Settings,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] | None = None,
         resolver: targets.Resolver = targets.system_resolver,
         rng: random.Random | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -70,6 +75,8 @@ class Worker:
             failure_limit=settings.webhook_failure_limit,
         )
         self.lease = timedelta(seconds=settings.webhook_timeout_s + LEASE_MARGIN_S)
+        self.retention = timedelta(days=settings.webhook_retention_days)
+        self._prune_at = 0.0  # time.monotonic() of the next pruning: the first round prunes
         self.http = httpx.AsyncClient(
             transport=transport, follow_redirects=False, trust_env=False, timeout=settings.webhook_timeout_s
         )
@@ -94,9 +101,18 @@ class Worker:
                     await self._task
         await self.http.aclose()
 
+    def now(self) -> datetime | None:
+        """The test's time, or None: the database's clock."""
+        return None if self.clock is None else self.clock()
+
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
+                if time.monotonic() >= self._prune_at:
+                    # A backlog left (every batch full) is worked on next round, else after the interval.
+                    backlog = await self.prune() >= PRUNE_BATCHES * outbox.PRUNE_BATCH
+                    wait = 0.0 if backlog else self.settings.webhook_prune_interval_s
+                    self._prune_at = time.monotonic() + wait
                 while await self.tick() and not self._stopping.is_set():
                     pass
             except Exception:  # the database away, a bug: log, and try again at the next poll
@@ -108,10 +124,8 @@ class Worker:
         """One round: fan out, then claim and deliver what is due; how many attempts were made."""
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
-            await outbox.fan_out(raw, self.registry, self.clock())
-            # Leases by the database's clock, unless a test's clock drives the worker.
-            lease_now = None if self.clock is utc_now else self.clock()
-            held = await outbox.claim(raw, lease_now, self.lease, CLAIM_BATCH)
+            await outbox.fan_out(raw, self.registry, self.now())
+            held = await outbox.claim(raw, self.now(), self.lease, CLAIM_BATCH)
         if not held:
             return 0
         results = await asyncio.gather(*(self.deliver(claim) for claim in held), return_exceptions=True)
@@ -121,6 +135,21 @@ class Worker:
             if isinstance(result, Exception):
                 log.warning("webhook worker: an attempt could not be recorded", exc_info=result)
         return len(held)
+
+    async def prune(self, batches: int = PRUNE_BATCHES) -> int:
+        """Delete finished deliveries older than the retention, a batch at a time, at most
+        `batches` batches; how many were deleted."""
+        pruned = 0
+        async with self.engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            for _ in range(batches):
+                deleted = await outbox.prune(raw, self.now(), self.retention)
+                pruned += deleted
+                if deleted < outbox.PRUNE_BATCH or self._stopping.is_set():
+                    break
+        if pruned:
+            log.info("webhook worker: pruned %d finished deliveries", pruned)
+        return pruned
 
     # -- one attempt --------------------------------------------------------------------------
 
@@ -134,11 +163,11 @@ class Worker:
         )
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
-            await outbox.settle(raw, held, outcome, self.clock(), retry_in, self.policy)
+            await outbox.settle(raw, held, outcome, self.now(), retry_in, self.policy)
 
     async def attempt(self, held: outbox.Claim) -> outbox.Outcome:
         """POST the delivery's body to its subscription's URL, once."""
-        at, started = self.clock(), time.monotonic()
+        at, started = self.now(), time.monotonic()
 
         def outcome(**values: Any) -> outbox.Outcome:
             return outbox.Outcome(at=at, duration_ms=int((time.monotonic() - started) * 1000), **values)

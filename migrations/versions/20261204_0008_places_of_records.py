@@ -16,14 +16,19 @@ deleted (foreign_key_violation, like the foreign keys). programme and trade_fair
 Data: each existing record's province is its district's parent. Its commune is found by name among
 the communes of its district (case and tone marks ignored; the name or the name with its type;
 valid in every year of the village's figures, on a co-operative's founded_on; a unique match only).
-A co-operative takes the commune of its village when that village is in the same district. Records
-left without a commune keep their district and are reported at WARNING, one line each;
-`python -m app places unplaced` prints the same report, and `python -m app places match` runs the
-matching again (after `places load`, since a fresh database gets its gazetteer after the
-migrations). The SQL here is this revision's own, frozen; the command's is in
+A co-operative takes the commune of its village when that village is in the same district. Each
+record placed gets a new version and, in the same statement, an audit event of the command line
+(actor kind `command_line`, which the audit trail allows from here on; actor "migration 0008"), an
+update of commune_id, so the changes feed and the webhooks see it like any change (revision 0010
+allows the kind too and writes these events on databases migrated past this revision before it
+wrote them). Records left without a commune keep their district and are reported at WARNING, one
+line each; `python -m app places unplaced` prints the same report, and `python -m app places
+match` runs the matching again (after `places load`, since a fresh database gets its gazetteer
+after the migrations). The SQL here is this revision's own, frozen; the command's is in
 app/admin_units/placing.py.
 
-Downgrade is refused while a record has no district.
+Downgrade is refused while a record has no district. The audit trail's rule on actor kinds goes
+back to accounts and keys for new events only (NOT VALID): the command line's events stay.
 
 Revision ID: 0008
 Revises: 0007
@@ -347,7 +352,7 @@ def _exact(column: str) -> str:
 # A village's commune: the one commune of its district whose name (or name with type) is the
 # text's, valid in every year the village has figures for.
 MATCH_VILLAGES = f"""
-UPDATE village v SET commune_id = m.commune_id
+UPDATE village v SET commune_id = m.commune_id, version = v.version + 1, updated_at = now()
 FROM (
     SELECT w.id,
            CASE WHEN count(*) FILTER (WHERE c.exact) = 1 THEN min(c.id) FILTER (WHERE c.exact)
@@ -369,18 +374,43 @@ FROM (
     GROUP BY w.id
 ) m
 WHERE v.id = m.id AND m.commune_id IS NOT NULL
+RETURNING v.id, v.version, v.commune_id
 """
 
 # A co-operative's commune: its village's, when the village is in the same district and the
 # commune existed on founded_on.
 MATCH_COOPERATIVES = """
-UPDATE cooperative o SET commune_id = v.commune_id
+UPDATE cooperative o SET commune_id = v.commune_id, version = o.version + 1, updated_at = now()
 FROM village v, admin_unit c
 WHERE o.commune_id IS NULL AND v.id = o.village_id AND v.district_id = o.district_id
   AND c.id = v.commune_id
   AND (o.founded_on IS NULL
        OR ((c.valid_from IS NULL OR c.valid_from <= o.founded_on)
            AND (c.valid_to IS NULL OR c.valid_to >= o.founded_on)))
+RETURNING o.id, o.version, o.commune_id
+"""
+
+AUDIT_KINDS = "actor_kind IN ('account', 'api_key')"
+AUDIT_KINDS_WITH_COMMAND_LINE = "actor_kind IN ('account', 'api_key', 'command_line')"
+
+
+def _audit_kinds(rule: str, valid: bool) -> None:
+    op.execute("ALTER TABLE audit_event DROP CONSTRAINT ck_audit_event_actor_kind_valid")
+    op.execute(
+        f"ALTER TABLE audit_event ADD CONSTRAINT ck_audit_event_actor_kind_valid CHECK ({rule})"
+        + ("" if valid else " NOT VALID")
+    )
+
+
+def _audited(placing: str, resource: str) -> str:
+    """The placing UPDATE and, in the same statement, one audit event per record it placed (the
+    commune was none before): the command line's, at the version the placing left."""
+    return f"""
+WITH placed AS ({placing})
+INSERT INTO audit_event (actor_kind, actor_id, actor_name, action, resource, record_id, changes, version)
+SELECT 'command_line', 0, 'migration 0008', 'update', '{resource}', id,
+       jsonb_build_object('commune_id', jsonb_build_array(NULL, commune_id)), version
+FROM placed
 """
 
 UNPLACED = """
@@ -412,9 +442,15 @@ def upgrade() -> None:
         op.execute(
             f"UPDATE {table} r SET province_id = d.parent_id FROM admin_unit d WHERE d.id = r.district_id"
         )
+    _audit_kinds(AUDIT_KINDS_WITH_COMMAND_LINE, True)
     bind = op.get_bind()
-    placed = bind.execute(sa.text(MATCH_VILLAGES)).rowcount
-    placed += bind.execute(sa.text(MATCH_COOPERATIVES)).rowcount
+    placed = bind.execute(sa.text(_audited(MATCH_VILLAGES, "villages"))).rowcount
+    placed += bind.execute(sa.text(_audited(MATCH_COOPERATIVES, "cooperatives"))).rowcount
+    if placed:
+        op.execute(
+            "UPDATE data_version SET version = version + 1, changed_at = now() "
+            "WHERE resource IN ('village', 'cooperative')"
+        )
     unplaced = bind.execute(sa.text(UNPLACED)).all()
     log.info("placed %d records in their communes; %d left without a commune", placed, len(unplaced))
     for row in unplaced:
@@ -482,3 +518,4 @@ def downgrade() -> None:
         op.drop_column(table, "other_commune_ids")
         op.drop_column(table, "province_id")
         op.drop_column(table, "commune_id")
+    _audit_kinds(AUDIT_KINDS, False)
