@@ -137,6 +137,7 @@ MESSAGES: dict[str, str] = {
     "allowed: {allowed}": "cho phép: {allowed}",
     "give after or offset, not both": "chỉ dùng after hoặc offset, không dùng cả hai",
     "a later change of the same record was delivered (delivery {later}): sending this one again would put the receiver back to an older state; redeliver {later} instead": "một thay đổi sau của cùng bản ghi đã được gửi (lần gửi {later}): gửi lại lần này sẽ đưa bên nhận về trạng thái cũ hơn; hãy gửi lại {later}",
+    "a later change of the same record is being sent right now (delivery {later}): sending this one again would put the receiver back to an older state": "một thay đổi sau của cùng bản ghi đang được gửi ngay lúc này (lần gửi {later}): gửi lại lần này sẽ đưa bên nhận về trạng thái cũ hơn",
     "delivery {id} is being sent right now: wait for its outcome": "lần gửi {id} đang được gửi ngay lúc này: hãy chờ kết quả",
     "no resource asked for has the field(s) {names}": "không tài nguyên nào được yêu cầu có (các) trường {names}",
     "after: {message}": "after: {message}",

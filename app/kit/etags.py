@@ -48,8 +48,9 @@ class Listed:
 
 Expected = int | Listed | Star | Malformed | None
 
-# An ETag of ours: a version in quotes; the digits are ASCII ones ("²" is no version).
-_STRONG = re.compile(r'"([0-9]{1,9})"')
+# An ETag of ours: a version in quotes; the digits are ASCII ones ("²" is no version). An item read
+# with `fields` answers "<version>.<hash of the fields>": the version is what a write compares.
+_STRONG = re.compile(r'"([0-9]{1,9})(?:\.[0-9a-f]{12})?"')
 _WEAK = re.compile(r'W/"[\x21\x23-\x7e]*"')
 
 

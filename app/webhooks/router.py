@@ -435,28 +435,45 @@ def webhooks_router(registry: Registry) -> APIRouter:
 
 async def _may_redeliver(session: AsyncSession, delivery: WebhookDelivery) -> None:
     """409 when sending the delivery again would break what the receiver relies on: a later
-    change of the same record has been delivered (this older body would put the receiver's copy
-    back), or the delivery is being sent right now (its outcome would overwrite the new queueing)."""
-    later = await session.scalar(
-        select(WebhookDelivery.id)
-        .where(
-            WebhookDelivery.subscription_id == delivery.subscription_id,
-            WebhookDelivery.resource == delivery.resource,
-            WebhookDelivery.record_id == delivery.record_id,
-            tuple_(WebhookDelivery.xact, WebhookDelivery.event_id) > tuple_(delivery.xact, delivery.event_id),
-            WebhookDelivery.status == DeliveryStatus.delivered.value,
-        )
-        .order_by(WebhookDelivery.xact.desc(), WebhookDelivery.event_id.desc())
-        .limit(1)
-    )
-    if later is not None:
-        raise Conflict(
-            tr(
-                "a later change of the same record was delivered (delivery {later}): sending this one "
-                "again would put the receiver back to an older state; redeliver {later} instead",
-                later=later,
+    change of the same record has been delivered or is being sent right now (this older body would
+    put the receiver's copy back), or the delivery itself is being sent right now (its outcome
+    would overwrite the new queueing).
+
+    The later deliveries of the record are locked (FOR UPDATE) while this is decided: the worker
+    claims with SKIP LOCKED, so it cannot start sending one of them between this check and the
+    commit that queues this delivery again (and once queued, this earlier one goes first)."""
+    leased = func.coalesce(func.now() < WebhookDelivery.lease_until, False)
+    later = (
+        await session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.status, leased)
+            .where(
+                WebhookDelivery.subscription_id == delivery.subscription_id,
+                WebhookDelivery.resource == delivery.resource,
+                WebhookDelivery.record_id == delivery.record_id,
+                tuple_(WebhookDelivery.xact, WebhookDelivery.event_id)
+                > tuple_(delivery.xact, delivery.event_id),
             )
+            .order_by(WebhookDelivery.xact.desc(), WebhookDelivery.event_id.desc())
+            .with_for_update()
         )
+    ).all()
+    for later_id, status, in_flight_later in later:
+        if status == DeliveryStatus.delivered.value:
+            raise Conflict(
+                tr(
+                    "a later change of the same record was delivered (delivery {later}): sending this one "
+                    "again would put the receiver back to an older state; redeliver {later} instead",
+                    later=later_id,
+                )
+            )
+        if status == DeliveryStatus.pending.value and in_flight_later:
+            raise Conflict(
+                tr(
+                    "a later change of the same record is being sent right now (delivery {later}): "
+                    "sending this one again would put the receiver back to an older state",
+                    later=later_id,
+                )
+            )
     in_flight = await session.scalar(
         select(func.now() < WebhookDelivery.lease_until).where(WebhookDelivery.id == delivery.id)
     )

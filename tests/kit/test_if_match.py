@@ -99,3 +99,19 @@ async def test_if_match_star_says_no_version_and_is_428(
             and '(now "2")' in refused["detail"]
         )
     assert (await strict.get(url)).status_code == 200
+
+
+async def test_the_etag_of_a_read_with_fields_is_a_precondition_for_a_write(
+    client: httpx.AsyncClient, strict: httpx.AsyncClient
+) -> None:
+    """An item read with `fields` answers "<version>.<hash>"; sent back in If-Match, its version is
+    compared (found by a review: it was a 428 "not an entity tag")."""
+    url = await village_at_version_two(client)
+    tag = (await strict.get(url, params={"fields": "id,households_total"})).headers["etag"]
+    assert tag.startswith('"2.'), tag
+    written = await strict.patch(url, json={"households_total": 41}, headers={"If-Match": tag})
+    assert written.status_code == 200 and written.headers["etag"] == '"3"', written.text
+    stale = assert_problem(
+        await strict.patch(url, json={"households_total": 42}, headers={"If-Match": tag}), 412
+    )
+    assert stale["current_version"] == 3
