@@ -10,8 +10,21 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Float, and_, any_, bindparam, case, cast, func, literal, or_
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    type_coerce,
+)
+from sqlalchemy.sql.elements import BindParameter, Grouping
 
 from app.core.text import like_escape, search_terms
 from app.kit.pagination import FilterParams, ListParams
@@ -141,7 +154,8 @@ def in_bbox(longitude: Any, latitude: Any) -> Callable[[Any], ColumnElement[bool
     it (migration 0011); the statement's shape does not depend on the values."""
 
     def condition(value: Any) -> ColumnElement[bool]:
-        box = cast(value, ARRAY(Float))
+        # Parenthesised, so that PostgreSQL can index the cast array: (CAST($1 AS FLOAT[]))[1].
+        box = type_coerce(Grouping(cast(value, ARRAY(Float))), ARRAY(Float))
         west, south, east, north = box[1], box[2], box[3], box[4]
         point = func.point(longitude, latitude)
         inside = point.op("<@", is_comparison=True)
