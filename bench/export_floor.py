@@ -1,7 +1,8 @@
 """The floor of a file export: `COPY (the export's query) TO STDOUT (FORMAT csv)` streamed by a
 minimal raw ASGI app (asyncpg, no framework, no checks), chunk by chunk as PostgreSQL sends them.
 
-    EXPORT_FLOOR_DSN=postgresql://... EXPORT_FLOOR_SQL='SELECT ...' uvicorn --factory bench.export_floor:create
+    EXPORT_FLOOR_DSN=postgresql://... EXPORT_FLOOR_SQL='SELECT ...' \\
+        uvicorn --factory bench.export_floor:create
 """
 
 from __future__ import annotations
@@ -36,12 +37,18 @@ def create() -> Callable[
                     await pool[0].close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if scope["path"] == "/ready":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=8)  # back-pressure: memory stays flat
 
         async def copy() -> None:
-            async with pool[0].acquire() as conn:
-                await conn.copy_from_query(sql, output=queue.put, format="csv")
-            await queue.put(DONE)
+            try:
+                async with pool[0].acquire() as conn:
+                    await conn.copy_from_query(sql, output=queue.put, format="csv")
+            finally:
+                await queue.put(DONE)  # a failed COPY ends the answer too (then raises below)
 
         task = asyncio.create_task(copy())
         await send(
