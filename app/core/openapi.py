@@ -38,10 +38,6 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "true: this is the stored answer to an earlier request with this Idempotency-Key.",
         "schema": {"type": "string", "enum": ["true"]},
     },
-    "Content-Disposition": {
-        "description": 'A file export: attachment; filename="villages-2026-12-03.csv" (today\'s date).',
-        "schema": {"type": "string"},
-    },
     "Vary": {
         "description": "Accept: the answer's format follows the Accept header (and the format parameter).",
         "schema": {"type": "string"},

@@ -213,8 +213,11 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
         openapi_extra=CONDITIONAL["openapi_extra"],
         responses={
             200: {
-                "description": "Successful Response",
-                "headers": header("Link", "ETag", "Content-Disposition", "Vary"),
+                "description": (
+                    "The page, or as a file the whole list (with Content-Disposition: attachment; "
+                    'filename="<path>-<date>.<extension>").'
+                ),
+                "headers": header("Link", "ETag", "Vary"),
                 "content": openapi_content(offered),
             },
             304: CONDITIONAL["responses"][304],
