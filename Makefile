@@ -70,6 +70,7 @@ seed: $(STAMP)
 bench: $(STAMP)
 	BENCH_ARGS='$(BENCH_ARGS)' $(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.paging
+	$(PY) -m bench.export
 
 # A reduced dataset (scale 0.1) in a throwaway database, the service under locust at half the
 # capacity make bench measured (or --rate), memory and connections sampled; docs/reliability.md.

@@ -1,4 +1,4 @@
-"""The command line: `python -m app serve|migrate|seed|places|openapi|users|keys`.
+"""The command line: `python -m app serve|migrate|seed|places|export|openapi|users|keys`.
 
 Without DATABASE_URL every command starts the embedded PostgreSQL (data under DATA_DIR, default
 .data/) for as long as it runs, and stops it on exit, Ctrl-C or SIGTERM.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import logging.config
 import os
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlencode
 
 from app.core.settings import Settings, get_settings
 
@@ -175,7 +177,79 @@ def _places_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         action_cmd.add_argument("--json", action="store_true", help="a JSON document instead of lines")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write a list (villages, ...) or a statistic (stats/villages) to a CSV, XLSX or GeoJSON file",
+    )
+    export.add_argument("resource", help="the list's path, e.g. villages, or stats/villages for a statistic")
+    export.add_argument("--format", choices=["csv", "xlsx", "geojson"], default="csv")
+    export.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a query parameter of the list, e.g. district=362 or sort=name (repeatable)",
+    )
+    export.add_argument("--lang", choices=["vi", "en"], help="labels for people instead of codes")
+    export.add_argument("-o", "--output", required=True, help="the file to write (- for standard output)")
+
+
+async def export_file(url: str, args: argparse.Namespace) -> int:
+    """`export`: ask the app (in this process, through its own endpoint: the same filters, checks,
+    columns and problems as over HTTP) for the file and write it; a refusal is printed as its
+    problem's detail."""
+    import httpx
+
+    from app.core.settings import Settings
+    from app.main import create_app
+
+    pairs: list[tuple[str, str]] = []
+    for item in args.filter:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"error: --filter takes KEY=VALUE, not {item!r}", file=sys.stderr)
+            return 2
+        pairs.append((key, value))
+    pairs.append(("format", args.format))
+    if args.lang:
+        pairs.append(("lang", args.lang))
+    app = create_app(Settings(database_url=url))
+    target = f"/api/v1/{args.resource.strip('/')}?{urlencode(pairs)}"
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://cli", timeout=3600) as client,
+            client.stream("GET", target) as answer,
+        ):
+            if answer.status_code != 200:
+                body = await answer.aread()
+                try:
+                    problem = json.loads(body)
+                    detail = problem.get("detail") or problem.get("title")
+                    errors = "; ".join(f"{e['field']}: {e['message']}" for e in problem.get("errors") or [])
+                except (ValueError, AttributeError):
+                    detail, errors = body.decode(errors="replace")[:500], ""
+                print(
+                    f"error: {answer.status_code} {detail}{' (' + errors + ')' if errors else ''}",
+                    file=sys.stderr,
+                )
+                return 1
+            written = 0
+            output = sys.stdout.buffer if args.output == "-" else Path(args.output).open("wb")  # noqa: SIM115, ASYNC230
+            try:
+                async for chunk in answer.aiter_bytes():
+                    output.write(chunk)
+                    written += len(chunk)
+            finally:
+                if output is not sys.stdout.buffer:
+                    output.close()
+    if args.output != "-":
+        print(f"wrote {written} bytes to {args.output}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911, PLR0915 - one branch per command
     parser = argparse.ArgumentParser(
         prog="python -m app",
         description=(
@@ -205,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.auth.cli import add_commands
 
     add_commands(commands)
+    _export_command(commands)
     args = parser.parse_args(argv)
 
     if args.command == "openapi":
@@ -229,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "places":
                 migrate(url)
                 places(url, args.places_command, as_json=getattr(args, "json", False))
+            elif args.command == "export":
+                logging.getLogger("alembic").setLevel(logging.WARNING)
+                migrate(url)
+                return asyncio.run(export_file(url, args))
             elif args.command in ("users", "keys"):
                 from app.auth.cli import run
 

@@ -30,7 +30,7 @@ from app.auth.service import create_key
 from app.core.db import get_session
 from app.core.embedded import EmbeddedPostgres
 from app.core.settings import Settings, async_url
-from app.kit.reads import read_connection
+from app.kit.reads import export_connection, read_connection
 from app.main import create_app, migration_head
 from app.models import Role
 from app.stats.cache import Memory
@@ -185,8 +185,19 @@ async def client_in_transaction(
         raw = await (await db.connection()).get_raw_connection()
         yield raw.driver_connection
 
+    class Opener:
+        """File exports stream from the same transaction too."""
+
+        async def open(self) -> object:
+            raw = await (await db.connection()).get_raw_connection()
+            return raw.driver_connection
+
+    async def export_override() -> AsyncIterator[object]:
+        yield Opener()
+
     app.dependency_overrides[get_session] = session_override
     app.dependency_overrides[read_connection] = read_override
+    app.dependency_overrides[export_connection] = export_override
     app.state.engine = engine
     app.state.stats_memory = Memory()  # the lifespan, which makes it, does not run here
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -218,6 +229,7 @@ async def client_in_transaction(
     finally:
         app.dependency_overrides.pop(get_session, None)
         app.dependency_overrides.pop(read_connection, None)
+        app.dependency_overrides.pop(export_connection, None)
         del app.state.engine
 
 

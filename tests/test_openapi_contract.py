@@ -228,7 +228,7 @@ def _response(method: str, path: str, status: str) -> dict[str, Any]:
 @pytest.mark.parametrize("path", PATHS)
 def test_headers_of_the_resource_operations_are_documented(path: str) -> None:
     item = f"{API}/{path}/{{record_id}}"
-    assert set(_response("GET", f"{API}/{path}", "200")["headers"]) == {"Link", "ETag"}
+    assert set(_response("GET", f"{API}/{path}", "200")["headers"]) == {"Link", "ETag", "Vary"}
     assert "ETag" in _response("GET", f"{API}/{path}", "304")["headers"]
     assert "If-None-Match" in [p["name"] for p in DOC["paths"][f"{API}/{path}"]["get"]["parameters"]]
     assert {"Location", "ETag"} <= set(_response("POST", f"{API}/{path}", "201")["headers"])

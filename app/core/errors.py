@@ -64,6 +64,12 @@ class NotFound(AppError):
     status, slug = 404, "not-found"
 
 
+class NotAcceptable(AppError):
+    """No format the operation can answer in is one the Accept header takes."""
+
+    status, slug = 406, "not-acceptable"
+
+
 class Conflict(AppError):
     status, slug = 409, "conflict"
 

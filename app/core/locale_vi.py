@@ -324,4 +324,10 @@ MESSAGES: dict[str, str] = {
     "{address} cannot be reached: {why}": "không được gửi tới {address}: {why}",
     "webhook {id} does not exist": "webhook {id} không tồn tại",
     "delivery {id} of webhook {webhook} does not exist": "lần gửi {id} của webhook {webhook} không tồn tại",
+    # Spreadsheets and maps: file exports and the bbox filter.
+    "none of the media types in Accept can be sent; available: {available} (or the format parameter: {formats})": "không thể gửi kiểu nội dung nào trong Accept; có: {available} (hoặc tham số format: {formats})",
+    "must be four numbers: min_lon,min_lat,max_lon,max_lat": "phải là bốn số: min_lon,min_lat,max_lon,max_lat",
+    "longitudes must be from -180 to 180": "kinh độ phải từ -180 đến 180",
+    "latitudes must be from -90 to 90": "vĩ độ phải từ -90 đến 90",
+    "min_lat must not be greater than max_lat": "min_lat không được lớn hơn max_lat",
 }

@@ -38,6 +38,10 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "true: this is the stored answer to an earlier request with this Idempotency-Key.",
         "schema": {"type": "string", "enum": ["true"]},
     },
+    "Vary": {
+        "description": "Accept: the answer's format follows the Accept header (and the format parameter).",
+        "schema": {"type": "string"},
+    },
     "WWW-Authenticate": {"description": "The credentials the operation takes.", "schema": {"type": "string"}},
 }
 

@@ -76,6 +76,11 @@ class Problem(BaseModel):
         description="415: the media types the operation takes for its request body.",
         json_schema_extra=left_out_when_none,
     )
+    available: list[str] | None = Field(
+        default=None,
+        description="406: the media types the operation can answer with.",
+        json_schema_extra=left_out_when_none,
+    )
 
 
 def language_of(request: HTTPConnection) -> Language:

@@ -32,6 +32,9 @@ from app.models import Role
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # A pooled raw connection for the read path (no transaction: each read is one statement).
 ReadConnection = Annotated[reads.Connection, Depends(reads.read_connection, scope="function")]
+# A connection for a streamed file export, opened only when one is asked for and held until the
+# answer has been sent.
+ExportConnection = Annotated[reads.Opener, Depends(reads.export_connection, scope="request")]
 
 
 def require(role: Role, *, while_password_must_change: bool = False) -> Callable[..., Awaitable[Principal]]:

@@ -10,8 +10,21 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    type_coerce,
+)
+from sqlalchemy.sql.elements import BindParameter, Grouping
 
 from app.core.text import like_escape, search_terms
 from app.kit.pagination import FilterParams, ListParams
@@ -130,3 +143,23 @@ def unmapped_filters(res: Resource[Any]) -> list[str]:
 def _is_list_filter(res: Resource[Any], name: str) -> bool:
     annotation = res.query.model_fields[name].annotation
     return "list" in str(annotation)
+
+
+def in_bbox(longitude: Any, latitude: Any) -> Callable[[Any], ColumnElement[bool]]:
+    """The `bbox` filter of a resource with coordinates: its four numbers arrive as one array
+    parameter. The point is tested with <@ against one box, or two when the box crosses the
+    antimeridian (min_lon > max_lon), so that the GiST index on point(longitude, latitude) serves
+    it (migration 0011); the statement's shape does not depend on the values."""
+
+    def condition(value: Any) -> ColumnElement[bool]:
+        # Parenthesised, so that PostgreSQL can index the cast array: (CAST($1 AS FLOAT[]))[1].
+        box = type_coerce(Grouping(cast(value, ARRAY(Float))), ARRAY(Float))
+        west, south, east, north = box[1], box[2], box[3], box[4]
+        point = func.point(longitude, latitude)
+        inside = point.op("<@", is_comparison=True)
+        east_edge = case((west <= east, east), else_=literal(180.0))
+        first = inside(func.box(func.point(west, south), func.point(east_edge, north)))
+        wrapped = inside(func.box(func.point(literal(-180.0), south), func.point(east, north)))
+        return or_(first, and_(west > east, wrapped))
+
+    return condition

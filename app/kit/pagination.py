@@ -6,7 +6,7 @@ absolute under PUBLIC_URL when it is configured, otherwise relative references (
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from app.kit.schemas import AnyOf
 from app.kit.types import Int32, Int64, QDateTime, SearchQuery, WholeNumber
+from app.spreadsheets.formats import FORMAT_HELP, LANG_HELP, Format
 
 T = TypeVar("T")
 
@@ -100,6 +101,9 @@ class ListParams(FilterParams):
         AnyOf[str] | None,
         Field(description="Sort keys: a field, or '-' and a field for descending order."),
     ] = None
+    # Each resource narrows this to the formats it is offered in (app.kit.router).
+    format: Annotated[Format | None, Field(description=FORMAT_HELP)] = None
+    lang: Annotated[Literal["vi", "en"] | None, Field(description=LANG_HELP)] = None
 
 
 def public_link(request: Request, path: str, query: str = "") -> str:

@@ -336,6 +336,48 @@ async def read_connection(request: Request) -> AsyncIterator[Connection]:
             raise
 
 
+class Opener:
+    """A connection for a streamed answer (a file export), taken from the pool only when asked for
+    and held until the answer has been sent: its reads run in one read-only REPEATABLE READ
+    transaction, so that the data versions read first tag exactly the rows streamed after."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.held: Any = None  # the SQLAlchemy connection, once opened
+        self.raw: Any = None
+
+    async def open(self) -> Connection:
+        if self.raw is None:
+            self.held = await self.engine.connect()
+            self.raw = (await self.held.get_raw_connection()).driver_connection
+            await self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return self.raw  # type: ignore[no-any-return]
+
+    async def close(self, broken: bool) -> None:
+        if self.held is None:
+            return
+        try:
+            if broken:
+                await self.held.invalidate()
+            elif self.raw.is_in_transaction():
+                await self.raw.execute("ROLLBACK")
+        finally:
+            await self.held.close()
+
+
+async def export_connection(request: Request) -> AsyncIterator[Opener]:
+    """An Opener for the request, closed after its answer was sent (a request-scoped dependency)."""
+    opener = Opener(request.app.state.engine)
+    try:
+        yield opener
+    except BROKEN:
+        await opener.close(broken=True)
+        opener.held = None
+        raise
+    finally:
+        await opener.close(broken=False)
+
+
 # Failures after which a connection cannot be trusted: the link broke or was shut down (SQLSTATE
 # classes 08 and 57P), the client gave up waiting, or a read was interrupted midway.
 BROKEN = (

@@ -34,6 +34,9 @@ class Child:
 
     model: type[Base]
     parent_key: str
+    # In a file export, one column per code of `key` (an enumeration field of the lines) holding the
+    # sum of their `value` (a money field): programme funding as funding_<source>_vnd.
+    pivot: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Resource(Generic[M]):
     # Where its records are placed in the gazetteer: the filters province, district, commune and
     # as_of (app/kit/timeline.py), and the statistics' places.
     places: Places | None = None
+    # Its (longitude, latitude) columns: the list is then also served as GeoJSON, and takes `bbox`.
+    geometry: tuple[Any, Any] | None = None
 
     @property
     def table(self) -> Table:

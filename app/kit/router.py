@@ -18,10 +18,11 @@ from app.core.errors import NotFound
 from app.core.i18n import tr
 from app.core.openapi import conditional_get, header
 from app.core.problems import error_responses
-from app.kit import idempotency, reads, service, versioning
+from app.kit import export, idempotency, reads, service, versioning
 from app.kit.audit import Actor
 from app.kit.deps import (
     IF_MATCH_REQUIRED,
+    ExportConnection,
     IdempotencyKey,
     IfMatch,
     ReadConnection,
@@ -36,6 +37,7 @@ from app.kit.principal import Principal
 from app.kit.registry import Registry
 from app.kit.resource import Resource
 from app.kit.schemas import AnyOf
+from app.spreadsheets.formats import FILES, FORMAT_HELP, MEDIA_TYPES, Format, negotiate, openapi_content
 
 JSON = "application/json"
 # Item reads answer with an ETag and 304 for a current copy (documented once, used by each resource).
@@ -115,6 +117,12 @@ def _item_query(res: Resource[Any]) -> type[BaseModel]:
     )
 
 
+def formats_of(res: Resource[Any]) -> tuple[Format, ...]:
+    """What a list of the resource is offered in: JSON first (the default), the files, GeoJSON
+    for a resource with coordinates."""
+    return (Format.json, *FILES, *((Format.geojson,) if res.geometry is not None else ()))
+
+
 def _with_sort_keys(res: Resource[Any]) -> type[ListParams]:
     """The resource's query model, its `sort` an enumeration (in the schema too) of the sortable
     fields, each ascending or, with a leading '-', descending, and `fields` one of its fields."""
@@ -123,6 +131,10 @@ def _with_sort_keys(res: Resource[Any]) -> type[ListParams]:
         res.read.__name__.removesuffix("Read") + "SortKey",
         [(f"{field}", field) for field in fields]
         + [(f"{field}_descending", "-" + field) for field in fields],
+    )
+    # The formats the list is offered in, as an enumeration (a class made at run time).
+    formats: Any = StrEnum(  # type: ignore[misc]
+        res.read.__name__.removesuffix("Read") + "ListFormat", [(f.value, f.value) for f in formats_of(res)]
     )
     model = create_model(
         res.query.__name__.removesuffix("Query") + "ListQuery",
@@ -139,6 +151,7 @@ def _with_sort_keys(res: Resource[Any]) -> type[ListParams]:
             ),
         ),
         fields=_fields_param(res),
+        format=(formats | None, Field(default=None, description=FORMAT_HELP)),
     )
     return cast(type[ListParams], model)
 
@@ -174,6 +187,8 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
     name = res.path.replace("-", "_")
     Read, Create, Update = res.read, res.create, res.update
     QueryModel = _with_sort_keys(res)
+    offered = formats_of(res)
+    files = ", ".join(MEDIA_TYPES[f] for f in offered[1:])
     Partial, ItemQuery = partial_read(res), _item_query(res)
     Writer = Annotated[Principal, Depends(require(res.write_role))]
     if res.routes is not None:
@@ -190,26 +205,41 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
             'rel="next"), whose `after` cursor makes a deep page cost what the first does. The '
             "Link header carries first/prev/next/last pages (prev and last by offset only). The weak "
             "ETag changes when the data of the tables the page reads changes, or the query does: "
-            "send it back in If-None-Match to be told 304 while the page is unchanged."
+            "send it back in If-None-Match to be told 304 while the page is unchanged. As a file ("
+            + files
+            + ", by Accept or `format`): every record selected, streamed, with a strong ETag; an "
+            "Accept none of the formats satisfies is a 406."
         ),
         openapi_extra=CONDITIONAL["openapi_extra"],
         responses={
-            200: {"description": "Successful Response", "headers": header("Link", "ETag")},
+            200: {
+                "description": (
+                    "The page, or as a file the whole list (with Content-Disposition: attachment; "
+                    'filename="<path>-<date>.<extension>").'
+                ),
+                "headers": header("Link", "ETag", "Vary"),
+                "content": openapi_content(offered),
+            },
             304: CONDITIONAL["responses"][304],
-            **error_responses(400, 422, 503),
+            **error_responses(400, 406, 422, 503),
         },
     )
     async def list_records(
         request: Request,
         conn: ReadConnection,
+        opener: ExportConnection,
         params: Annotated[QueryModel, Query()],  # type: ignore[valid-type]
     ) -> Response:
         query: ListParams = params
+        asked = Format(query.format) if query.format is not None else None
+        fmt = negotiate(request.headers.get("accept"), asked, offered)
+        if fmt != Format.json:
+            return await export.export_response(request, await opener.open(), res, query, fmt)
         # The tag is read before the page: the page is then at least as new as the tag says,
         # so a 304 can never stand for data older than the client's copy.
         tag = await _list_etag(conn, res, query)
         if etag_matches(request.headers.get("if-none-match"), tag.removeprefix("W/")):
-            return Response(status_code=304, headers={"ETag": tag})
+            return Response(status_code=304, headers={"ETag": tag, "Vary": "Accept"})
         page = await reads.page_body(conn, res, query)
         link = link_header(
             request,
@@ -219,7 +249,7 @@ def crud_router(registry: Registry, res: Resource[Any]) -> APIRouter:
             keyset=True,
             next_after=page.next,
         )
-        return Response(page.body, media_type=JSON, headers={"Link": link, "ETag": tag})
+        return Response(page.body, media_type=JSON, headers={"Link": link, "ETag": tag, "Vary": "Accept"})
 
     @router.post(
         "",

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    create_model,
+)
 
 from app.core.i18n import tr
 from app.core.labels import LabelledEnum
@@ -160,3 +170,48 @@ def partial_model(create: type[BaseModel], name: str) -> type[BaseModel]:
         name, __base__=Body, __doc__=f"Partial change: {create.__doc__ or ''}", **fields
     )
     return model
+
+
+def _bbox_numbers(value: Any) -> Any:
+    """A bounding box as text, `min_lon,min_lat,max_lon,max_lat`, or repeated: four numbers."""
+    parts = _split_commas(value)
+    if not isinstance(parts, list) or len(parts) != 4:
+        raise ValueError(tr("must be four numbers: min_lon,min_lat,max_lon,max_lat"))
+    numbers = []
+    for part in parts:
+        try:
+            number = float(part)
+        except (TypeError, ValueError):
+            raise ValueError(tr("must be four numbers: min_lon,min_lat,max_lon,max_lat")) from None
+        if not math.isfinite(number):
+            raise ValueError(tr("must be four numbers: min_lon,min_lat,max_lon,max_lat"))
+        numbers.append(number)
+    return numbers
+
+
+def _bbox_bounds(box: list[float]) -> list[float]:
+    west, south, east, north = box
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise ValueError(tr("longitudes must be from -180 to 180"))
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        raise ValueError(tr("latitudes must be from -90 to 90"))
+    if south > north:
+        raise ValueError(tr("min_lat must not be greater than max_lat"))
+    return box
+
+
+BBOX_HELP = (
+    "Only records whose coordinates lie in this box, `min_lon,min_lat,max_lon,max_lat` (WGS 84, "
+    "longitude first, edges included, as in RFC 7946 §5), e.g. `105.9,20.1,106.6,20.5`. A box whose "
+    "min_lon is greater than its max_lon crosses the antimeridian. Records without coordinates are "
+    "never in a box."
+)
+# A map viewport: four numbers, validated (422 when malformed or out of range).
+BBox = Annotated[
+    list[float],
+    PlainValidator(
+        lambda value: _bbox_bounds(_bbox_numbers(value)),
+        json_schema_input_type=Annotated[list[float], Field(min_length=4, max_length=4)],
+    ),
+    Field(description=BBOX_HELP, examples=[[105.9, 20.1, 106.6, 20.5]]),
+]

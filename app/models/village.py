@@ -150,6 +150,8 @@ class Village(Record):
         Index("ix_village_recognised_on", "recognised_on"),
         Index("ix_village_households_total", "households_total"),
         Index("ix_village_name_sort", "name_sort"),
+        # Map viewports (the bbox filter): point(longitude, latitude) <@ box.
+        Index("ix_village_location", text("point(longitude, latitude)"), postgresql_using="gist"),
         Index("ix_village_crafts", "crafts", postgresql_using="gin"),
         Index(
             "ix_village_search_text",

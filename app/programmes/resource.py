@@ -74,7 +74,7 @@ PROGRAMMES: Resource[Programme] = Resource(
     search=Programme.search_text,
     load=(selectinload(Programme.funding), selectinload(Programme.beneficiaries)),
     children={
-        "funding": Child(ProgrammeFunding, "programme_id"),
+        "funding": Child(ProgrammeFunding, "programme_id", pivot=("source", "amount_vnd")),
         "beneficiaries": Child(ProgrammeBeneficiary, "programme_id"),
     },
     custom={

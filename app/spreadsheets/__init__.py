@@ -1,1 +1,1 @@
-"""Spreadsheets in and out: CSV and XLSX files read safely into rows, cells parsed as people write them."""
+"""Spreadsheets and maps: the file formats records and statistics are exported in, and uploads read safely."""

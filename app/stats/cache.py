@@ -36,6 +36,7 @@ from app.kit.etags import etag_matches
 # reading of their parameters change (v2: repeated group_by values are all honoured).
 FORMAT = "stats-v2"
 MEMORY_ENTRIES = 512
+RENDERING = frozenset({"format", "lang"})
 
 _LOOKUP = text(
     """
@@ -90,7 +91,11 @@ def request_key(request: Request) -> str:
     only: the values of a repeated one keep their order, which matters for group_by
     (group_by=year&group_by=kind is not group_by=kind&group_by=year). The format keeps bodies
     stored under an earlier definition from being served."""
-    pairs = sorted(request.query_params.multi_items(), key=lambda pair: pair[0])
+    # `format` and `lang` choose a rendering of the same body, not another body.
+    pairs = sorted(
+        (pair for pair in request.query_params.multi_items() if pair[0] not in RENDERING),
+        key=lambda pair: pair[0],
+    )
     return f"{FORMAT}|{request.url.path}?{urlencode(pairs)}"
 
 
@@ -153,21 +158,53 @@ async def cached_json(
     compute: Callable[[], Awaitable[bytes]],
 ) -> Response:
     """The statistics response for this request: 304, cached body, or computed and stored."""
+    found = await cached(request, session, depends_on, compute)
+    if isinstance(found, Response):
+        return found
+    return _answer(found)
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A statistic's JSON body, where it came from, its ETag and the data version it reflects."""
+
+    key: str
+    tag: str
+    body: bytes
+    source: str
+    etag: str
+
+
+async def cached(
+    request: Request,
+    session: AsyncSession,
+    depends_on: tuple[str, ...],
+    compute: Callable[[], Awaitable[bytes]],
+    variant: str = "",
+) -> Cached | Response:
+    """The statistic's JSON body for this request (cached, or computed and stored), or a 304 when
+    If-None-Match names the current ETag. `variant` names another rendering of the same body (a
+    file format): it has an ETag of its own, and shares the stored body."""
     memory: Memory = request.app.state.stats_memory
     gate: Gate = request.app.state.stats_gate
     key = request_key(request)
+    tagged = key + variant
+
+    def found(tag: str, body: bytes, source: str) -> Cached:
+        return Cached(key, tag, body, source, make_etag(tagged, tag))
+
     known = memory.get(key)
     row = await _lookup(session, depends_on, key, known)
-    if etag_matches(request.headers.get("if-none-match"), make_etag(key, row.tag)):
+    if etag_matches(request.headers.get("if-none-match"), make_etag(tagged, row.tag)):
         return Response(
-            status_code=304, headers={"ETag": make_etag(key, row.tag), "Cache-Control": "no-cache"}
+            status_code=304, headers={"ETag": make_etag(tagged, row.tag), "Cache-Control": "no-cache"}
         )
     refresh = "no-cache" in request.headers.get("cache-control", "").lower()
     if not refresh and known is not None and known.tag == row.tag:
-        return _answer(key, row.tag, known.body, "memory")
+        return found(row.tag, known.body, "memory")
     if not refresh and row.body is not None:
         memory.put(key, Entry(row.tag, bytes(row.body)))
-        return _answer(key, row.tag, bytes(row.body), "shared")
+        return found(row.tag, bytes(row.body), "shared")
     if gate.busy():
         # Give the connection back while waiting; then look again in a new snapshot (the data
         # may have changed, or another request may have stored this very answer meanwhile).
@@ -177,7 +214,7 @@ async def cached_json(
             row = await _lookup(session, depends_on, key, None)
             if not refresh and row.body is not None:
                 memory.put(key, Entry(row.tag, bytes(row.body)))
-                return _answer(key, row.tag, bytes(row.body), "shared")
+                return found(row.tag, bytes(row.body), "shared")
         settings = get_settings()
         # Aggregates scan whole tables: a longer limit than single-record queries (the server's
         # and the client's), and memory enough to hash and sort without spilling to disk.
@@ -192,9 +229,14 @@ async def cached_json(
     except sa_exc.DBAPIError:
         pass  # another worker stored it first (a serialization conflict): the body stands
     memory.put(key, Entry(row.tag, body))
-    return _answer(key, row.tag, body, "computed")
+    return found(row.tag, body, "computed")
 
 
-def _answer(key: str, tag: str, body: bytes, source: str) -> Response:
-    headers = {"ETag": make_etag(key, tag), "Cache-Control": "no-cache", "X-Stats-Source": source}
-    return Response(body, media_type="application/json", headers=headers)
+def _answer(found: Cached) -> Response:
+    headers = {
+        "ETag": found.etag,
+        "Cache-Control": "no-cache",
+        "X-Stats-Source": found.source,
+        "Vary": "Accept",
+    }
+    return Response(found.body, media_type="application/json", headers=headers)

@@ -5,7 +5,8 @@ each statistic's query model from the endpoint signature.
 """
 
 import json
-from typing import Annotated, Any, cast
+from enum import StrEnum
+from typing import Annotated, Any, Literal, cast
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -20,7 +21,9 @@ from app.kit.deps import Session
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AnyOf
 from app.kit.types import AS_OF, PLACES_OF, QDay, QProvinceCode, QReportYear
-from app.stats.cache import cached_json
+from app.spreadsheets.formats import FILES, FORMAT_HELP, LANG_HELP, Format, negotiate, openapi_content
+from app.stats.cache import cached, cached_json
+from app.stats.files import file_response
 from app.stats.queries import (
     MAX_DIMENSIONS,
     OVERVIEW_DEPENDS_ON,
@@ -38,6 +41,25 @@ from app.stats.specs import ALL_STATS
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 YearParam = QReportYear
+OFFERED = (Format.json, *FILES)
+
+
+class StatsFormat(StrEnum):
+    """The formats a statistic is offered in."""
+
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+FILE_HELP = (
+    "A statistic as a file: its rows, then its totals; the same as sending the media type in "
+    "Accept. " + FORMAT_HELP.split(":", 1)[0] + "."
+)
+RENDERING: dict[str, Any] = {
+    "format": (StatsFormat | None, Field(default=None, description=FILE_HELP)),
+    "lang": (Literal["vi", "en"] | None, Field(default=None, description=LANG_HELP)),
+}
 
 
 class OverviewQuery(BaseModel):
@@ -53,11 +75,24 @@ class OverviewQuery(BaseModel):
         ),
     )
     as_of: QDay | None = Field(default=None, description=AS_OF)
+    format: StatsFormat | None = Field(default=None, description=FILE_HELP)
+    lang: Literal["vi", "en"] | None = Field(default=None, description=LANG_HELP)
 
 
 # Documented as it is served: an ETag on every answer, If-None-Match taken, 304 for a current copy.
 CONDITIONAL = conditional_get()
-RESPONSES = {**CONDITIONAL["responses"], **error_responses(422, 503)}
+RESPONSES = {
+    **CONDITIONAL["responses"],
+    200: {**CONDITIONAL["responses"][200], "content": openapi_content(OFFERED)},
+    **error_responses(406, 422, 503),
+}
+
+
+def chosen_format(request: Request, params: Any) -> Format:
+    """The format asked for: `format`, else Accept (406 when nothing offered satisfies it)."""
+    asked = Format(params.format) if params.format is not None else None
+    return negotiate(request.headers.get("accept"), asked, OFFERED)
+
 
 CACHING = (
     " Responses carry a strong ETag that changes exactly when the data they depend on change; "
@@ -100,7 +135,13 @@ async def overview(
         return json_body(overview_body(year, rows))
 
     depends_on = OVERVIEW_DEPENDS_ON + (OVERVIEW_PLACES_DEPEND_ON if params.province is not None else ())
-    return await cached_json(request, session, depends_on, compute)
+    fmt = chosen_format(request, params)
+    if fmt == Format.json:
+        return await cached_json(request, session, depends_on, compute)
+    found = await cached(request, session, depends_on, compute, variant=f"|{fmt}|{params.lang}")
+    if isinstance(found, Response):
+        return found
+    return await file_response(request, session, found, fmt, params.lang, None, depends_on)
 
 
 def json_body(body: dict[str, Any]) -> bytes:
@@ -159,7 +200,7 @@ def _group_by_field(stats: Stats) -> tuple[Any, Any]:
 
 def _query_model(stats: Stats) -> type[FilterParams]:
     """The list endpoint's filters plus group_by (and, for villages, the years covered)."""
-    extra: dict[str, Any] = {"group_by": _group_by_field(stats)}
+    extra: dict[str, Any] = {"group_by": _group_by_field(stats), **RENDERING}
     if {"year", "year_from", "year_to"} <= stats.extra_params:  # the villages' figure years
         extra |= {
             "year": (AnyOf[YearParam] | None, Field(default=None, description="Only these years.")),
@@ -254,7 +295,14 @@ def _add_endpoint(stats: Stats) -> None:
             }
             return json_body(body)
 
-        return await cached_json(request, session, stats.depends_on, compute)
+        fmt = chosen_format(request, params)
+        if fmt == Format.json:
+            return await cached_json(request, session, stats.depends_on, compute)
+        lang = cast(Any, params).lang
+        found = await cached(request, session, stats.depends_on, compute, variant=f"|{fmt}|{lang}")
+        if isinstance(found, Response):
+            return found
+        return await file_response(request, session, found, fmt, lang, stats, stats.depends_on)
 
 
 for _stats in ALL_STATS:

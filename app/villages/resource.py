@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import joinedload
 
 from app.core.i18n import tr
+from app.kit.filters import in_bbox
 from app.kit.places import check_village
 from app.kit.resource import Resource, Summary
 from app.kit.timeline import Places
@@ -55,6 +56,8 @@ VILLAGES: Resource[Village] = Resource(
         "district": Summary(AdminUnit, Village.district_id, ("id", "code", "name")),
         "province": Summary(AdminUnit, Village.province_id, ("id", "code", "name")),
     },
+    custom={"bbox": in_bbox(Village.longitude, Village.latitude)},
+    geometry=(Village.longitude, Village.latitude),
     check=check_village,
     places=Places(
         Village.id, Village.province_id, Village.district_id, Village.commune_id, Village.other_commune_ids

@@ -15,6 +15,7 @@ from app.kit.schemas import (
     PROVINCE_ID,
     AdminUnitSummary,
     AnyOf,
+    BBox,
     Body,
     OtherCommunes,
     RecordRead,
@@ -153,3 +154,4 @@ class VillageQuery(FilterParams):
     district: AnyOf[QDistrictCode] | None = Field(default=None, description=IN_DISTRICT)
     commune: AnyOf[QCommuneCode] | None = Field(default=None, description=IN_COMMUNE)
     as_of: QDay | None = Field(default=None, description=AS_OF)
+    bbox: BBox | None = None
