@@ -68,7 +68,9 @@ if (apiKey === "") {
 
 // Reads need no credential. Writes send the API key in X-API-Key; send one credential only:
 // a bearer token and an API key together get a 401.
-const api = createClient<paths>({ baseUrl });
+// JSON answers and problems only: lists and statistics also answer text/csv, XLSX and GeoJSON (Accept or
+// format=), which this program does not ask for; without the media type, `data` would be their union.
+const api = createClient<paths, "application/json" | "application/problem+json">({ baseUrl });
 const asEditor = { "X-API-Key": apiKey };
 
 let villageId = 0;
