@@ -26,7 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, FieldError, InvalidInput
 from app.core.i18n import Text, tr
-from app.models import CODE_DIGITS, AdminLevel, AdminUnit, Cooperative, Village, VillageFigure
+from app.models import (
+    CODE_DIGITS,
+    AdminLevel,
+    AdminUnit,
+    Cooperative,
+    Programme,
+    TradeFair,
+    Village,
+    VillageFigure,
+)
 
 PLACE_FIELDS = ("commune_id", "district_id", "province_id", "other_commune_ids")
 
@@ -511,8 +520,17 @@ async def check_admin_unit(
 
 
 async def _placed_in(session: AsyncSession, unit_id: int) -> int:
-    """How many villages and co-operatives name the unit as a place (recorded or at another date)."""
+    """How many villages and co-operatives name the unit as a place (recorded or at another date),
+    and programmes and fairs as their department's province (checked against its period too)."""
     total = 0
+    for department in (Programme, TradeFair):
+        total += (
+            await session.execute(
+                select(func.count())
+                .select_from(department)
+                .where(department.department_province_id == unit_id)
+            )
+        ).scalar_one()
     for model in (Village, Cooperative):
         total += (
             await session.execute(

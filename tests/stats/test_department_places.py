@@ -262,6 +262,17 @@ async def test_a_fair_department_exists_on_a_day_of_the_fair(
     assert moved.status_code == 200, moved.text
 
 
+async def test_a_department_province_keeps_its_period(
+    client: httpx.AsyncClient, units: dict[str, int]
+) -> None:
+    """The period of a province that programmes or fairs name does not change over the API (409),
+    as for a unit records are placed in: their years were checked against it."""
+    path = f"{API}/admin-units/{units['ha_nam']}"
+    problem = await _patch(client, path, {"valid_to": "2014-12-31"})
+    assert problem.status_code == 409, problem.text
+    assert (await _patch(client, path, {"name_with_type": "Tỉnh Hà Nam"})).status_code == 200
+
+
 async def test_the_database_refuses_a_department_of_another_time(
     gazetteer_copy: str, units: dict[str, int]
 ) -> None:
