@@ -6,19 +6,29 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.i18n import tr
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AdminUnitSummary, AnyOf, Body, RecordRead, partial_model
-from app.kit.types import Code, Day, Id, Int64, Name, QDay, QId, QText
+from app.kit.types import Day, Id, Int64, Name, QDay, QId, QText
 from app.models import TYPES_BY_LEVEL, AdminLevel, AdminType, SuccessionKind
+
+# A statistical code: 2 digits a province, 3 a district, 5 a commune, leading zeros kept (what
+# resolve and every code filter read); which length a level has is checked with the level
+# (app/kit/places.py, and CHECK ck_admin_unit_code_fits_level).
+UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([0-9]{2}|[0-9]{3}|[0-9]{5})$")]
 
 
 class AdminUnitCreate(Body):
     """An administrative unit as published by the General Statistics Office."""
 
-    code: Code = Field(description="Statistical code, e.g. 36 for Nam Định, 362 for Nam Trực.")
+    code: UnitCode = Field(
+        description=(
+            "Statistical code, leading zeros kept: 2 digits for a province (36 Nam Định), 3 for a "
+            "district (362 Nam Trực), 5 for a commune (13777)."
+        )
+    )
     name: Name = Field(description="The name without its type: Trường Thi.")
     level: AdminLevel
     type: AdminType | None = Field(
@@ -30,7 +40,13 @@ class AdminUnitCreate(Body):
     former_names: Annotated[list[Name], Field(max_length=100)] = Field(
         default_factory=list, description="Names of units merged into this one earlier; search finds them."
     )
-    parent_id: Id | None = Field(default=None, description="The unit this one belongs to.")
+    parent_id: Id | None = Field(
+        default=None,
+        description=(
+            "The unit one level up that this one belongs to: required for a district (its province) "
+            "and a commune (its district, or for a commune of 2025 its province); none for a province."
+        ),
+    )
     valid_from: Day | None = Field(default=None, description="First day the unit existed (none: unknown).")
     valid_to: Day | None = Field(
         default=None, description="Last day the unit existed (e.g. 2025-06-30 for the old districts)."

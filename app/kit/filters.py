@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import BindParameter, Grouping
 from app.core.text import like_escape, search_terms
 from app.kit.pagination import FilterParams, ListParams
 from app.kit.resource import Resource
-from app.kit.timeline import LEVELS, in_places
+from app.kit.timeline import in_places
 
 RANGE_SUFFIXES: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "_min": lambda c, v: c >= v,
@@ -41,11 +41,10 @@ RANGE_SUFFIXES: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
 SINCE = {"created_since": "created_at", "updated_since": "updated_at"}
 # Parameters that are not filters: paging, ordering, search, and the statistics' own.
 NOT_FILTERS = (frozenset(ListParams.model_fields) - SINCE.keys()) | {"group_by"}
-# The geography filters of a resource with `places`: unit codes per level, and the day whose units
-# they name (without it, the units as recorded). `as_of` alone filters nothing; the statistics
-# also group by the units of that day.
+# The geography filters of a resource with `places` (Resource.geography: unit codes of a level
+# under a parameter's name), and the day whose units they name (without it, the units as
+# recorded). `as_of` alone filters nothing; the statistics also group by the units of that day.
 AS_OF = "as_of"
-GEOGRAPHY = frozenset(LEVELS)
 
 
 def filter_values(
@@ -115,12 +114,16 @@ def _place_conditions(
     res: Resource[Any], names: list[str], year: Any
 ) -> tuple[list[ColumnElement[bool]], list[str]]:
     """The geography filters' condition (all levels given in one, so that the records are placed
-    once per statement), and the other filters' names."""
+    once per statement), and the other filters' names. A filter names the units of its level
+    (Resource.geography), its value bound under the filter's own name."""
     if res.places is None:
         return [], names
-    codes: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in names if name in GEOGRAPHY}
+    geography = res.geography
+    codes: dict[str, BindParameter[Any]] = {
+        geography[name]: bindparam(name) for name in names if name in geography
+    }
     conditions = [in_places(res.places, codes, as_of=AS_OF in names, year=year)] if codes else []
-    return conditions, [name for name in names if name not in GEOGRAPHY and name != AS_OF]
+    return conditions, [name for name in names if name not in geography and name != AS_OF]
 
 
 def unmapped_filters(res: Resource[Any]) -> list[str]:
@@ -130,9 +133,7 @@ def unmapped_filters(res: Resource[Any]) -> list[str]:
     for name in res.query.model_fields:
         if name in NOT_FILTERS or name in SINCE or name in res.custom or name in res.columns:
             continue
-        if res.places is not None and (
-            name == AS_OF or (name in GEOGRAPHY and res.places.recorded(name) is not None)
-        ):
+        if res.places is not None and (name == AS_OF or name in res.geography):
             continue
         if any(name.endswith(s) and name[: -len(s)] in res.columns for s in RANGE_SUFFIXES):
             continue

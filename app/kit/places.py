@@ -1,5 +1,7 @@
 """Records placed in the gazetteer, checked against time: the write checks (Resource.check) of
-villages, their figures, co-operatives, and of the records that name a province.
+villages, their figures, co-operatives, of the records that name a department's province
+(programmes: valid in some part of their year; fairs: on some day of the fair), and of the units
+themselves.
 
 A placed record (village, co-operative) names its commune as recorded (`commune_id`, a unit of
 level commune valid when its figures were taken), or only its district or its province; the units
@@ -13,6 +15,7 @@ co-operative one valid on founded_on; constraint triggers of migration 0008 are 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, FieldError, InvalidInput
 from app.core.i18n import Text, tr
-from app.models import AdminLevel, AdminUnit, Cooperative, Village, VillageFigure
+from app.models import (
+    CODE_DIGITS,
+    AdminLevel,
+    AdminUnit,
+    Cooperative,
+    Programme,
+    TradeFair,
+    Village,
+    VillageFigure,
+)
 
 PLACE_FIELDS = ("commune_id", "district_id", "province_id", "other_commune_ids")
 
@@ -333,20 +345,82 @@ async def check_village_figure(
     return {}
 
 
-def check_level(field: str, level: AdminLevel) -> Any:
-    """The check of a record naming a unit of one level (a programme's department province)."""
+DEPARTMENT = "department_province_id"
 
-    async def check(
-        session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
-    ) -> Mapping[str, Any]:
-        unit_id = values.get(field)
-        if unit_id is not None:
-            unit = (await _units(session, [unit_id])).get(unit_id)
-            if unit is not None:
-                refuse([e for e in [_level_error(field, unit, level)] if e])
-        return {}
 
-    return check
+async def _department(
+    session: AsyncSession, values: Mapping[str, Any], first: date, last: date
+) -> Unit | None:
+    """The record's department province (a province: 422 otherwise) when it exists in no day of
+    first..last, else None."""
+    unit_id = values.get(DEPARTMENT)
+    unit = (await _units(session, [unit_id])).get(unit_id) if unit_id is not None else None
+    if unit is None:
+        return None  # none, or one the foreign key refuses
+    refuse([e for e in [_level_error(DEPARTMENT, unit, AdminLevel.province)] if e])
+    return None if unit.valid_during(first, last) else unit
+
+
+def _dated_field(given: frozenset[str], dates: Sequence[str]) -> str:
+    """The field a refusal names: the department province when the client gave it (or gave none
+    of the dates), else the first date it changed."""
+    if DEPARTMENT in given or not given & set(dates):
+        return DEPARTMENT
+    return next(d for d in dates if d in given)
+
+
+async def check_programme(
+    session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
+) -> Mapping[str, Any]:
+    """A programme's department province is a province that exists in some part of its year (the
+    department of Nam Định ran none in 2027; that of the new Ninh Bình, from 2025-07-01, none in
+    2015). Trigger ck_programme_department_province_in_year of migration 0012 is the backstop."""
+    year: int = values["year"]
+    unit = await _department(session, values, *_year(year))
+    if unit is not None:
+        refuse(
+            [
+                FieldError(
+                    field=_dated_field(given, ("year",)),
+                    message=tr(
+                        "{validity}; the programme is of {year}: give the province whose department ran "
+                        "it then",
+                        validity=unit.validity(),
+                        year=year,
+                    ),
+                    location="body",
+                )
+            ]
+        )
+    return {}
+
+
+async def check_trade_fair(
+    session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
+) -> Mapping[str, Any]:
+    """A fair's department province is a province that exists on some day of the fair
+    (start_on..end_on). Trigger ck_trade_fair_department_province_on_dates of migration 0012 is
+    the backstop."""
+    start: date = values["start_on"]
+    end: date = values["end_on"]
+    unit = await _department(session, values, start, max(start, end))
+    if unit is not None:
+        refuse(
+            [
+                FieldError(
+                    field=_dated_field(given, ("start_on", "end_on")),
+                    message=tr(
+                        "{validity}; the fair is held from {start} to {end}: give the province whose "
+                        "department recorded it then",
+                        validity=unit.validity(),
+                        start=start,
+                        end=end,
+                    ),
+                    location="body",
+                )
+            ]
+        )
+    return {}
 
 
 # The level of a unit's parent: a commune's is its district (before 2025) or its province (the
@@ -361,14 +435,49 @@ PARENT_LEVELS: dict[str, tuple[str, ...]] = {
 UNIT_SHAPE = ("level", "parent_id", "valid_from", "valid_to")
 
 
+def _unit_shape(level: str, code: Any, parent_id: int | None) -> None:
+    """A unit's code has its level's digits (2, 3 or 5: what resolve and the code filters read)
+    and a district or a commune has a parent (422 naming code, parent_id); CHECK constraints
+    ck_admin_unit_code_fits_level and ck_admin_unit_parent_given of migration 0012 are the
+    backstop."""
+    errors: list[FieldError] = []
+    digits = next((n for unit_level, n in CODE_DIGITS.items() if unit_level.value == level), None)
+    if digits is not None and isinstance(code, str) and not re.fullmatch(f"[0-9]{{{digits}}}", code):
+        message = tr(
+            "the code of a {level} has {digits} digits, leading zeros kept (e.g. {example}): {code} has not",
+            level=level,
+            digits=digits,
+            example=CODE_EXAMPLES[digits],
+            code=repr(code),
+        )
+        errors.append(FieldError(field="code", message=message, location="body"))
+    if level in PARENT_NEEDED and parent_id is None:
+        message = tr("a {level} needs parent_id: the unit one level up that it belongs to", level=level)
+        errors.append(FieldError(field="parent_id", message=message, location="body"))
+    if errors:
+        raise InvalidInput(
+            tr(
+                "the administrative unit is not valid: {fields}",
+                fields=", ".join(e.field for e in errors),
+            ),
+            errors=errors,
+        )
+
+
+CODE_EXAMPLES = {2: "36", 3: "358", 5: "13777"}
+PARENT_NEEDED = (AdminLevel.district.value, AdminLevel.commune.value)
+
+
 async def check_admin_unit(
     session: AsyncSession, values: Mapping[str, Any], given: frozenset[str], record_id: int | None
 ) -> Mapping[str, Any]:
-    """A unit's parent is one level up (422 naming parent_id); and the level, parent and period of
+    """A unit's code fits its level and a district or commune has a parent (_unit_shape); its
+    parent is one level up (422 naming parent_id); and the level, parent and period of
     a unit that records are placed in do not change over the API (409): the records' derived
     district and province, and the years their figures are checked against, rest on them."""
     level = str(getattr(values.get("level"), "value", values.get("level")))
     parent_id = values.get("parent_id")
+    _unit_shape(level, values.get("code"), parent_id)
     if parent_id is not None and parent_id == record_id:
         return {}  # its own parent: the database's rule refuses it, with its own message (422)
     if parent_id is not None and given & {"parent_id", "level"}:
@@ -411,8 +520,17 @@ async def check_admin_unit(
 
 
 async def _placed_in(session: AsyncSession, unit_id: int) -> int:
-    """How many villages and co-operatives name the unit as a place (recorded or at another date)."""
+    """How many villages and co-operatives name the unit as a place (recorded or at another date),
+    and programmes and fairs as their department's province (checked against its period too)."""
     total = 0
+    for department in (Programme, TradeFair):
+        total += (
+            await session.execute(
+                select(func.count())
+                .select_from(department)
+                .where(department.department_province_id == unit_id)
+            )
+        ).scalar_one()
     for model in (Village, Cooperative):
         total += (
             await session.execute(

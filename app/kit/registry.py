@@ -20,6 +20,7 @@ from sqlalchemy import ForeignKey, MetaData, Table
 from app.core.labels import LabelledEnum
 from app.kit.filters import unmapped_filters
 from app.kit.resource import Resource, table_of
+from app.kit.timeline import LEVELS
 
 PATH = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -152,6 +153,11 @@ def _problems(resources: Sequence[Resource[Any]], metadata: Sequence[MetaData]) 
             f"{where}: query parameter {name!r} of {res.query.__name__} maps to no column, range or custom "
             "filter (add it to `columns` or `custom`)"
             for name in unmapped_filters(res)
+        )
+        errors.extend(
+            f"{where}: geography parameter {name!r} names level {level!r}, which its places do not record"
+            for name, level in res.geography.items()
+            if res.places is not None and (level not in LEVELS or res.places.recorded(level) is None)
         )
         extra = set(res.update.model_fields) - set(res.create.model_fields) - {"version"}
         if extra:

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import SQLColumnExpression
 
 from app.core.labels import LabelledEnum
 from app.kit.pagination import FilterParams
-from app.kit.timeline import Places
+from app.kit.timeline import LEVELS, Places
 from app.models import Base, Record, Role
 
 if TYPE_CHECKING:
@@ -97,11 +97,25 @@ class Resource(Generic[M]):
     enums: Mapping[str, type[LabelledEnum]] = field(default_factory=dict)
     # Checks of a write against the database, after the references (see Check).
     check: Check | None = None
-    # Where its records are placed in the gazetteer: the filters province, district, commune and
-    # as_of (app/kit/timeline.py), and the statistics' places.
+    # Where its records are placed in the gazetteer: the geography filters and as_of
+    # (app/kit/timeline.py), and the statistics' places.
     places: Places | None = None
     # Its (longitude, latitude) columns: the list is then also served as GeoJSON, and takes `bbox`.
     geometry: tuple[Any, Any] | None = None
+    # The query parameters that name units of `places` by code, and the level each names. By
+    # default each level the places record, under its own name (province, district, commune); a
+    # resource whose `province` means something else (a fair's venue, free text) names its
+    # department's province `department_province` instead: {"department_province": "province"}.
+    place_params: Mapping[str, str] | None = None
+
+    @property
+    def geography(self) -> Mapping[str, str]:
+        """The geography filters: query parameter -> the level of the units it names by code."""
+        if self.places is None:
+            return {}
+        if self.place_params is not None:
+            return self.place_params
+        return {level: level for level in LEVELS if self.places.recorded(level) is not None}
 
     @property
     def table(self) -> Table:

@@ -2,6 +2,7 @@
 point for Alembic and for code that needs several tables."""
 
 from app.models.admin_unit import (
+    CODE_DIGITS,
     TYPES_BY_LEVEL,
     AdminLevel,
     AdminType,
@@ -36,6 +37,7 @@ from app.models.webhook import DeliveryStatus, WebhookAttempt, WebhookDelivery, 
 __all__ = [
     "ACTIVITIES_BY_KIND",
     "BIGINT_MAX",
+    "CODE_DIGITS",
     "COMMAND_LINE_ACTOR_ID",
     "ESTABLISHED_YEAR_MIN",
     "INT_MAX",

@@ -54,6 +54,19 @@ class SuccessionKind(LabelledEnum):
     unchanged = "unchanged", "Giữ nguyên", "Unchanged"
 
 
+# A statistical code's length says its level (what resolve and every code filter read): 2 digits
+# a province, 3 a district, 5 a commune.
+CODE_DIGITS: dict[AdminLevel, int] = {AdminLevel.province: 2, AdminLevel.district: 3, AdminLevel.commune: 5}
+
+
+def _code_fits_level() -> str:
+    known = ", ".join(f"'{level.value}'" for level in AdminLevel)
+    fits = " OR ".join(
+        f"(level = '{level.value}' AND code ~ '^[0-9]{{{digits}}}$')" for level, digits in CODE_DIGITS.items()
+    )
+    return f"level NOT IN ({known}) OR {fits}"
+
+
 def _type_fits_level() -> str:
     fits = " OR ".join(
         f"(level = '{level.value}' AND type IN ({', '.join(repr(t.value) for t in types)}))"
@@ -87,6 +100,16 @@ class AdminUnit(Record):
     __table_args__ = (
         one_of("level", AdminLevel),
         rule(_type_fits_level(), "type_fits_level", "the type does not exist at this level"),
+        rule(
+            _code_fits_level(),
+            "code_fits_level",
+            "the code of a province has 2 digits, of a district 3, of a commune 5",
+        ),
+        rule(
+            "level NOT IN ('district', 'commune') OR parent_id IS NOT NULL",
+            "parent_given",
+            "a district or a commune needs parent_id",
+        ),
         not_blank("code"),
         not_blank("name"),
         rule(

@@ -140,7 +140,8 @@ class Programme(Record):
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default=text("'planned'"))
     # The province whose Department of Industry and Trade recorded it (ran the programme); a unit of level
-    # province (trigger department_province_level, migration 0008).
+    # province (trigger department_province_level, migration 0008) that exists in some part of the
+    # year (constraint trigger ck_programme_department_province_in_year, migration 0012).
     department_province_id: Mapped[int | None] = mapped_column(
         ForeignKey("admin_unit.id", ondelete="RESTRICT")
     )
@@ -176,6 +177,9 @@ class Programme(Record):
             "programme",
             department_province_level=(
                 "department_province_id must be an administrative unit of level province"
+            ),
+            department_province_in_year=(
+                "department_province_id must be a province that exists in some part of the programme's year"
             ),
         ),
     )

@@ -52,7 +52,8 @@ class TradeFair(Record):
     cost_vnd: Mapped[int | None] = mapped_column(BigInteger)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id", ondelete="RESTRICT"))
     # The province whose Department of Industry and Trade recorded it (hosted the fair, or took
-    # businesses to it); a unit of level province (trigger department_province_level, migration 0008).
+    # businesses to it); a unit of level province (trigger department_province_level, migration 0008)
+    # that exists on a day of the fair (ck_trade_fair_department_province_on_dates, migration 0012).
     department_province_id: Mapped[int | None] = mapped_column(
         ForeignKey("admin_unit.id", ondelete="RESTRICT")
     )
@@ -107,6 +108,9 @@ class TradeFair(Record):
             "trade_fair",
             department_province_level=(
                 "department_province_id must be an administrative unit of level province"
+            ),
+            department_province_on_dates=(
+                "department_province_id must be a province that exists on a day of the fair"
             ),
         ),
     )

@@ -8,11 +8,10 @@ from sqlalchemy import ColumnElement, any_, exists
 from sqlalchemy.orm import selectinload
 
 from app.core.i18n import tr
-from app.kit.places import check_level
+from app.kit.places import check_programme
 from app.kit.resource import Child, Resource, Summary
 from app.kit.timeline import Places
 from app.models import (
-    AdminLevel,
     AdminUnit,
     ExtensionActivity,
     FundingSource,
@@ -85,6 +84,6 @@ PROGRAMMES: Resource[Programme] = Resource(
     summaries={
         "department_province": Summary(AdminUnit, Programme.department_province_id, ("id", "code", "name"))
     },
-    check=check_level("department_province_id", AdminLevel.province),
+    check=check_programme,
     places=Places(Programme.id, Programme.department_province_id),
 )

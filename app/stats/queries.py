@@ -279,6 +279,7 @@ def cooperative_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[
 
 
 def fair_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
+    base = with_places(stats, params, dims, TradeFair.__table__)
     dimension_columns = [c for name in dims for c in stats.dimensions[name].columns(name)]
     return (
         select(
@@ -290,7 +291,7 @@ def fair_query(stats: Stats, params: Any, dims: Sequence[str]) -> Select[Any]:
             whole(TradeFair.contract_value_vnd).label("contract_value_vnd"),
             whole(TradeFair.sales_vnd).label("sales_vnd"),
         )
-        .select_from(TradeFair.__table__)
+        .select_from(base)
         .where(*filter_conditions(stats.resource, stats_values(stats, params)))
     )
 

@@ -315,6 +315,7 @@ class TradeFairDimension(StrEnum):
     kind = "kind"
     province = "province"
     country = "country"
+    department_province = "department_province"
 
 
 @with_config(CLOSED)
@@ -335,8 +336,23 @@ class TradeFairStatsRow(TradeFairStatsTotals, total=False):
 
     year: Annotated[int, _dimension("The year of start_on.")]
     kind: Annotated[FairKindLabel, _dimension("The kind.")]
-    province: Annotated[str | None, _dimension("The province; null for fairs without one.")]
+    province: Annotated[
+        str | None,
+        _dimension(
+            "The venue's province as written (text); null for fairs without one. Not a unit: for "
+            "the province whose department recorded the fair, group by department_province."
+        ),
+    ]
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$"), _dimension("The country (ISO 3166-1 alpha-2).")]
+    department_province: Annotated[
+        Province | None,
+        _dimension(
+            "The province whose Department of Industry and Trade recorded the fair "
+            "(department_province_id): as recorded, or with as_of the province of that day; null "
+            "for fairs without one, or whose province cannot be followed to one of that day "
+            "(unassigned)."
+        ),
+    ]
 
 
 # -- the grouped answers ---------------------------------------------------------------------

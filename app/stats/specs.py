@@ -104,11 +104,12 @@ FAIR_STATS = Stats(
     dimensions={
         "year": Dimension("number", year_of(TradeFair.start_on)),
         "kind": enum_dim(TradeFair.kind, FairKind),
-        "province": Dimension("text", TradeFair.province),
+        "province": Dimension("text", TradeFair.province),  # the venue's, as written
         "country": Dimension("text", TradeFair.country),
+        "department_province": unit_dim(AdminLevel.province),  # department_province_id
     },
     measures=("fairs", "standard_booths", "exhibitors", "visitors", "contract_value_vnd", "sales_vnd"),
-    depends_on=("trade_fair",),
+    depends_on=("admin_unit", "admin_unit_succession", "trade_fair"),
     build=fair_query,
     response=TradeFairStats,
 )

@@ -8,9 +8,10 @@ from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, extract,
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.i18n import tr
-from app.kit.places import check_level
+from app.kit.places import check_trade_fair
 from app.kit.resource import Child, Resource, Summary
-from app.models import AdminLevel, AdminUnit, FairKind, Programme, TradeFair, TradeFairParticipant
+from app.kit.timeline import Places
+from app.models import AdminUnit, FairKind, Programme, TradeFair, TradeFairParticipant
 from app.trade_fairs.schemas import TradeFairCreate, TradeFairQuery, TradeFairRead, TradeFairUpdate
 
 
@@ -80,7 +81,11 @@ TRADE_FAIRS: Resource[TradeFair] = Resource(
         "programme": Summary(Programme, TradeFair.programme_id),
         "department_province": Summary(AdminUnit, TradeFair.department_province_id, ("id", "code", "name")),
     },
-    check=check_level("department_province_id", AdminLevel.province),
+    check=check_trade_fair,
     children={"participants": Child(TradeFairParticipant, "trade_fair_id")},
     custom={"year": _in_years, "year_from": _from_year, "year_to": _to_year},
+    # Placed by the province whose department recorded the fair; `province` is the venue's text,
+    # so the department's province is filtered as `department_province`.
+    places=Places(TradeFair.id, TradeFair.department_province_id),
+    place_params={"department_province": "province"},
 )

@@ -11,6 +11,7 @@ from app.core.i18n import tr
 from app.kit.pagination import FilterParams
 from app.kit.schemas import AdminUnitSummary, AnyOf, Body, NamedSummary, RecordRead, partial_model
 from app.kit.types import (
+    PLACES_OF,
     Count,
     Country,
     Day,
@@ -22,6 +23,7 @@ from app.kit.types import (
     QCount,
     QDay,
     QId,
+    QProvinceCode,
     QReportYear,
     QText,
     QVnd,
@@ -133,7 +135,31 @@ Year = QReportYear
 class TradeFairQuery(FilterParams):
     kind: AnyOf[FairKind] | None = None
     country: AnyOf[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] | None = None
-    province: AnyOf[QText] | None = None
+    province: AnyOf[QText] | None = Field(
+        default=None,
+        description=(
+            "The venue's province, as written (free text, matched exactly): where the fair was held. "
+            "For the province whose department recorded the fair, use department_province."
+        ),
+    )
+    department_province: AnyOf[QProvinceCode] | None = Field(
+        default=None,
+        description=(
+            "Fairs recorded by the Department of Industry and Trade of these provinces "
+            "(department_province_id), by code, e.g. 36. " + PLACES_OF + " Fairs without a "
+            "department province are in none."
+        ),
+    )
+    as_of: QDay | None = Field(
+        default=None,
+        description=(
+            "The day whose provinces `department_province` names, and the statistics group "
+            "department_province by: each fair's department province is followed through the "
+            "successions to the province of that day (36 Nam Định became 37 Ninh Bình on "
+            "2025-07-01). Without it, the provinces as recorded. The venue's `province` is text and "
+            "does not change with it."
+        ),
+    )
     programme_id: AnyOf[QId] | None = None
     year: AnyOf[Year] | None = Field(default=None, description="Year of start_on.")
     year_from: Year | None = None

@@ -6,7 +6,7 @@ from tests.factories import JSON, Places, ResourceFacts
 
 
 def valid_body(at: Places, n: int) -> JSON:
-    return {"code": f"9{n:02d}", "name": f"Xã thử {n}", "level": "commune", "parent_id": at.district_id}
+    return {"code": f"9{n:04d}", "name": f"Xã thử {n}", "level": "commune", "parent_id": at.district_id}
 
 
 FACTS = ResourceFacts(
@@ -15,7 +15,7 @@ FACTS = ResourceFacts(
     valid_body=valid_body,
     change=("name", "Xã Nam Giang"),
     other_value="Xã Nam Thanh",
-    second_change={"code": "999"},
+    second_change={"code": "99999"},
     total_after_create=3,  # places() made a province and a district
     required={"code", "name", "level"},
     not_null=["code", "name", "level"],

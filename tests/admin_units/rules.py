@@ -28,7 +28,24 @@ LINK = (
 
 CASES: dict[str, Case] = {
     "admin_unit code blank": Case(
-        "ck_admin_unit_code_not_blank", insert("admin_unit", code="'  '"), post("admin-units", code="  ")
+        "ck_admin_unit_code_not_blank",
+        insert("admin_unit", code="'  '"),
+        post("admin-units", code="  "),
+        # code_fits_level also refuses a blank code, and is checked first (by name).
+        setup=("ALTER TABLE admin_unit DROP CONSTRAINT ck_admin_unit_code_fits_level",),
+    ),
+    "admin_unit code of another level": Case(
+        "ck_admin_unit_code_fits_level", insert("admin_unit", code="'7'"), post("admin-units", code="7")
+    ),
+    "admin_unit code not digits": Case(
+        "ck_admin_unit_code_fits_level",
+        insert("admin_unit", code="'ABCDE'"),
+        post("admin-units", code="ABCDE"),
+    ),
+    "admin_unit commune without parent": Case(
+        "ck_admin_unit_parent_given",
+        insert("admin_unit", parent_id="NULL"),
+        post("admin-units", parent_id=None),
     ),
     "admin_unit level": Case(
         "ck_admin_unit_level_valid",
@@ -105,7 +122,7 @@ RESTRICT: dict[str, Restrict] = {
             "INSERT INTO admin_unit (id, code, name, level, parent_id)"
             " VALUES (9004, '997', 'Huyện 997', 'district', 9001)",
             "INSERT INTO admin_unit (id, code, name, level, parent_id)"
-            " VALUES (9003, '998', 'Xã 998', 'commune', 9004)",
+            " VALUES (9003, '99998', 'Xã 99998', 'commune', 9004)",
         ),
         "DELETE FROM admin_unit WHERE id = 9004",
         "admin-units/9004",
@@ -113,13 +130,13 @@ RESTRICT: dict[str, Restrict] = {
     ),
     # A succession names the unit at its other end.
     "fk_admin_unit_succession_predecessor_id_admin_unit": Restrict(
-        (UNIT.format(id=9003, code="998"), LINK.format(9003, 9001)),
+        (UNIT.format(id=9003, code="99998"), LINK.format(9003, 9001)),
         "DELETE FROM admin_unit WHERE id = 9003",
         "admin-units/9003",
         {"resource": "admin-units", "field": "predecessor_id", "count": 1, "ids": [9001]},
     ),
     "fk_admin_unit_succession_successor_id_admin_unit": Restrict(
-        (UNIT.format(id=9004, code="997"), LINK.format(9002, 9004)),
+        (UNIT.format(id=9004, code="99997"), LINK.format(9002, 9004)),
         "DELETE FROM admin_unit WHERE id = 9004",
         "admin-units/9004",
         {"resource": "admin-units", "field": "successor_id", "count": 1, "ids": [9002]},

@@ -130,6 +130,68 @@ async def test_parent_that_does_not_exist_is_422(client: httpx.AsyncClient, db: 
     assert await snapshot(db) == before
 
 
+@pytest.mark.parametrize(
+    ("level", "code"),
+    [
+        ("commune", "ABC"),
+        ("commune", "7"),
+        ("commune", "362"),
+        ("commune", "1377a"),
+        ("district", "36"),
+        ("district", "0362"),
+        ("district", "13777"),
+        ("province", "362"),
+        ("province", "x0"),
+    ],
+)
+async def test_a_code_has_the_digits_of_its_level(
+    client: httpx.AsyncClient, db: AsyncSession, level: str, code: str
+) -> None:
+    """resolve and every code filter read 2, 3 or 5 digits: a unit coded otherwise could be placed
+    in but never looked up by its code."""
+    nam_dinh = await province(client)
+    parent = None if level == "province" else nam_dinh["id"]
+    before = await snapshot(db)
+    body = {"code": code, "name": "Thử", "level": level, "parent_id": parent}
+    problem = assert_invalid(await client.post(UNITS, json=body), "code")
+    if len(code) in (2, 3, 5) and code.isdigit():  # a code of another level: checked with the level
+        digits = {"province": 2, "district": 3, "commune": 5}[level]
+        assert f"the code of a {level} has {digits} digits" in problem["errors"][0]["message"]
+    assert await snapshot(db) == before
+
+
+async def test_a_district_or_commune_needs_a_parent(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    nam_dinh = await province(client)
+    nam_truc = await district(client, nam_dinh["id"])
+    before = await snapshot(db)
+    for body in (
+        {"code": "362", "name": "Thử", "level": "district"},
+        {"code": "13966", "name": "Thử", "level": "commune", "parent_id": None},
+    ):
+        problem = assert_invalid(await client.post(UNITS, json=body), "parent_id")
+        assert "needs parent_id" in problem["errors"][0]["message"], problem
+    # Both at once, each named; in Vietnamese too.
+    both = assert_invalid(
+        await client.post(
+            UNITS, json={"code": "362", "name": "Thử", "level": "commune"}, headers={"Accept-Language": "vi"}
+        ),
+        "code",
+        "parent_id",
+    )
+    assert "đơn vị hành chính không hợp lệ" in both["detail"], both
+    assert await snapshot(db) == before
+    # A change is checked as the unit would be left: the code of another level, the parent taken away.
+    path = f"{UNITS}/{nam_truc['id']}"
+    for change, field in (
+        ({"code": "36"}, "code"),
+        ({"parent_id": None}, "parent_id"),
+        ({"level": "commune"}, "code"),
+    ):
+        current = (await client.get(path)).headers["ETag"]
+        assert_invalid(await client.patch(path, json=change, headers={"If-Match": current}), field)
+    assert await snapshot(db) == before
+
+
 async def test_a_unit_cannot_be_its_own_parent(client: httpx.AsyncClient, db: AsyncSession) -> None:
     unit = await province(client)
     before = await snapshot(db)

@@ -312,10 +312,12 @@ async def test_filters_by_day_and_type(places: httpx.AsyncClient) -> None:
 
 
 async def test_two_periods_of_one_code_never_overlap(places: httpx.AsyncClient) -> None:
+    province = await places.get(UNITS, params={"level": "province", "code": "37", "on": "2025-07-01"})
     body = {
         "code": "13777",
         "name": "Thử",
         "level": "commune",
+        "parent_id": province.json()["items"][0]["id"],
         "valid_from": "2020-01-01",
         "valid_to": "2025-12-31",
     }
@@ -428,3 +430,23 @@ async def test_resolve_answers_only_reads(places: httpx.AsyncClient) -> None:
         assert response.headers["allow"] == "GET, HEAD" and method in refused["detail"]
     options = await places.options(f"{UNITS}/resolve")  # the generic 405 names the same methods
     assert assert_problem(options, 405) and options.headers["allow"] == "GET, HEAD"
+
+
+async def test_every_loaded_unit_has_the_shape_of_its_level(gazetteer_copy: str) -> None:
+    """The national lists fit the rules the API and the CHECK constraints ck_admin_unit_code_fits_level
+    and ck_admin_unit_parent_given (migration 0012) hold every unit to: the code has 2, 3 or 5
+    digits by level, and a district or a commune has a parent (a province none)."""
+    conn = await asyncpg.connect(plain_url(gazetteer_copy))
+    try:
+        rows = await conn.fetch(
+            "SELECT level, length(code) AS digits, code ~ '^[0-9]+$' AS numeric,"
+            " parent_id IS NOT NULL AS parented, count(*) AS n FROM admin_unit GROUP BY 1, 2, 3, 4 ORDER BY 1"
+        )
+    finally:
+        await conn.close()
+    assert [tuple(row)[:4] for row in rows] == [
+        ("commune", 5, True, True),
+        ("district", 3, True, True),
+        ("province", 2, True, False),
+    ]
+    assert sum(row["n"] for row in rows) == 14185

@@ -127,7 +127,7 @@ def test_api_role_reads_and_writes_rows_only(roles: Roles) -> None:
             assert await conn.fetchval(powers) is False
             assert await conn.fetchval("SELECT version_num FROM alembic_version") == migration_head()
             unit = await conn.fetchval(
-                "INSERT INTO admin_unit (code, name, level) VALUES ('T-1', 'Thử', 'province') RETURNING id"
+                "INSERT INTO admin_unit (code, name, level) VALUES ('99', 'Thử', 'province') RETURNING id"
             )
             await conn.execute("UPDATE admin_unit SET name = 'Thử lại' WHERE id = $1", unit)
             assert await conn.fetchval("SELECT name FROM admin_unit WHERE id = $1", unit) == "Thử lại"

@@ -45,6 +45,8 @@ RULES_WITH_MESSAGES = {
     "ck_admin_unit_valid_period",
     "ck_admin_unit_not_own_parent",
     "ck_admin_unit_type_fits_level",
+    "ck_admin_unit_code_fits_level",
+    "ck_admin_unit_parent_given",
     "ck_admin_unit_former_names_not_null",
     "uq_admin_unit_level_code_valid_from",
     "ex_admin_unit_period_overlap",
@@ -79,6 +81,8 @@ TRIGGER_RULES = PLACE_RULES | {
     "ck_cooperative_founding_placed",
     "ck_programme_department_province_level",
     "ck_trade_fair_department_province_level",
+    "ck_programme_department_province_in_year",
+    "ck_trade_fair_department_province_on_dates",
 }
 
 

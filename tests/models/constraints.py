@@ -64,7 +64,7 @@ BASE = [
 
 # A row each table accepts on top of BASE; a case changes one or two of its columns.
 VALID: dict[str, dict[str, str]] = {
-    "admin_unit": {"code": "'999'", "name": "'Xã thử'", "level": "'commune'", "parent_id": "9002"},
+    "admin_unit": {"code": "'99999'", "name": "'Xã thử'", "level": "'commune'", "parent_id": "9002"},
     "village": {"name": "'Làng thử'", "district_id": "9002", "craft_group": "'salt'"},
     "village_figure": {"village_id": "9101", "year": "2016"},
     "cooperative": {"name": "'HTX thử'", "sector": "'sedge'", "district_id": "9002"},
@@ -100,7 +100,7 @@ def insert(table: str, **changes: str) -> str:
 
 # Bodies the API accepts, for the same tables, referring to BASE.
 BODY: dict[str, JSON] = {
-    "admin-units": {"code": "999", "name": "Xã thử", "level": "commune", "parent_id": 9002},
+    "admin-units": {"code": "99999", "name": "Xã thử", "level": "commune", "parent_id": 9002},
     "villages": {"name": "Làng thử", "district_id": 9002, "craft_group": "salt"},
     "village-figures": {"village_id": 9101, "year": 2016},
     "cooperatives": {"name": "HTX thử", "sector": "sedge", "district_id": 9002},

@@ -58,7 +58,7 @@ async def test_every_constraint_has_a_case(db: AsyncSession) -> None:
     in_database = set(rows.scalars())
     tested = {case.constraint for case in CASES.values()} | set(RESTRICT)
     assert in_database == tested
-    assert len(in_database) == 88
+    assert len(in_database) == 90
 
 
 async def test_embedded_lines_go_with_their_parent(base: AsyncSession) -> None:

@@ -102,7 +102,7 @@ DIMENSIONS = {
     "villages": ["craft_group", "status", "province", "district", "commune", "year"],
     "cooperatives": ["sector", "legal_form", "status", "province", "district", "commune", "founded_year"],
     "programmes": ["year", "kind", "activity", "funding_source", "province"],
-    "trade-fairs": ["year", "kind", "province", "country"],
+    "trade-fairs": ["year", "kind", "province", "country", "department_province"],
 }
 
 M = 1_000_000  # one triệu đồng

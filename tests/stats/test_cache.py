@@ -207,12 +207,12 @@ async def test_a_write_changes_the_etags_of_what_depends_on_it(client: httpx.Asy
     after_programme = await etags(client)
     assert changed(after_cooperative, after_programme) == {"overview", "programmes"}
 
-    # Renaming a district changes what the grouped statistics show of it (programmes show their
-    # department's province), not the overview (without `province`).
+    # Renaming a district changes what the grouped statistics show of it (programmes and fairs show
+    # their department's province), not the overview (without `province`).
     renamed = await client.patch(f"/api/v1/admin-units/{at.district_id}", json={"name": "Huyện Nam Trực"})
     assert renamed.status_code == 200, renamed.text
     after_rename = await etags(client)
-    assert changed(after_programme, after_rename) == {"villages", "cooperatives", "programmes"}
+    assert changed(after_programme, after_rename) == {"villages", "cooperatives", "programmes", "trade-fairs"}
 
     # A figure of a village is a village statistic's data.
     await f.figure(client, at.village_id, 2015, workers=12)

@@ -224,7 +224,8 @@ NULLABLE = {
     ("programmes", "funding_source"),  # a programme without funding lines (code, vi and en null)
     ("trade-fairs", "province"),  # province is optional
     # The units: none as of a day it cannot be told (unassigned), no district for a 2025 commune,
-    # no commune for a record placed in a district only, no department province for a programme.
+    # no commune for a record placed in a district only, no department province for a programme
+    # or a fair.
     ("villages", "province"),
     ("villages", "district"),
     ("villages", "commune"),
@@ -232,6 +233,7 @@ NULLABLE = {
     ("cooperatives", "district"),
     ("cooperatives", "commune"),
     ("programmes", "province"),
+    ("trade-fairs", "department_province"),
 }
 
 
