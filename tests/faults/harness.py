@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -456,8 +457,28 @@ async def pause_for(outcome: Outcome) -> None:
 # -- writes and the ledger of acknowledged ones -----------------------------------------------
 
 
+# A unit's code must fit its level (a province: two digits), so the writes' labels ("rf-w") are
+# not codes: each label is a province coded 99 (no province has it) valid on a day of its own,
+# which keeps the (level, code, period) identity unique and finds the label again.
+FAULT_CODE = "99"
+FIRST_DAY = date(1900, 1, 1)
+_DAYS: dict[str, date] = {}
+
+
+def label_day(label: str) -> date:
+    """The day of a write's label: the same day every time the label is asked for."""
+    return _DAYS.setdefault(label, FIRST_DAY + timedelta(days=len(_DAYS)))
+
+
 def unit_body(code: str, name: str | None = None) -> JSON:
-    return {"code": code, "name": name or f"Đơn vị {code}", "level": "province"}
+    day = label_day(code).isoformat()
+    return {
+        "code": FAULT_CODE,
+        "name": name or f"Đơn vị {code}",
+        "level": "province",
+        "valid_from": day,
+        "valid_to": day,
+    }
 
 
 @dataclass
@@ -535,9 +556,14 @@ class Ledger:
         """The database holds exactly the acknowledged writes: none lost, none applied twice."""
         conn = await cluster.connect()
         try:
-            rows = await conn.fetch(
-                "SELECT id, code, name, version FROM admin_unit WHERE code LIKE $1 || '%'", self.prefix
+            labels = {day: label for label, day in _DAYS.items() if label.startswith(self.prefix)}
+            found = await conn.fetch(
+                "SELECT id, valid_from, name, version FROM admin_unit"
+                " WHERE level = 'province' AND code = $1 AND valid_from = ANY($2::date[])",
+                FAULT_CODE,
+                list(labels),
             )
+            rows = [{**dict(r), "code": labels[r["valid_from"]]} for r in found]
             events = await conn.fetch(
                 "SELECT record_id, action, count(*) AS n FROM audit_event"
                 " WHERE resource = 'admin-units' AND record_id = ANY($1::bigint[]) GROUP BY 1, 2",
