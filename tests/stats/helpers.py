@@ -33,6 +33,13 @@ async def get_stats(client: httpx.AsyncClient, path: str, **params: Any) -> JSON
     return body
 
 
+async def resolve_unit(client: httpx.AsyncClient, code: str, on: str) -> int:
+    """The id of the unit a code named on a day (GET /admin-units/resolve), which must exist."""
+    response = await client.get("/api/v1/admin-units/resolve", params={"code": code, "on": on})
+    assert response.status_code == 200, response.text
+    return int(response.json()["id"])
+
+
 def _key(value: Any) -> Any:
     """A dimension value as a plain key: an enumeration or a district by its code."""
     return value["code"] if isinstance(value, dict) else value

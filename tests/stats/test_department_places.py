@@ -18,17 +18,11 @@ import httpx
 import pytest
 
 from tests.conftest import plain_url
-from tests.stats.helpers import JSON, get_stats
+from tests.stats.helpers import JSON, get_stats, resolve_unit
 
 API = "/api/v1"
 REFORM = "2025-07-01"
 pytestmark = pytest.mark.usefixtures("fresh_stats_memory")
-
-
-async def _unit(client: httpx.AsyncClient, code: str, on: str) -> int:
-    response = await client.get(f"{API}/admin-units/resolve", params={"code": code, "on": on})
-    assert response.status_code == 200, response.text
-    return int(response.json()["id"])
 
 
 def _fair(name: str, start: str, end: str, department: int | None, **extra: Any) -> JSON:
@@ -51,10 +45,10 @@ async def units(gazetteer_copy: str) -> dict[str, int]:
 
     async with app_client(gazetteer_copy) as (_, client):
         return {
-            "nam_dinh": await _unit(client, "36", "2015-01-01"),
-            "ha_nam": await _unit(client, "35", "2015-01-01"),
-            "old_ninh_binh": await _unit(client, "37", "2015-01-01"),
-            "ninh_binh": await _unit(client, "37", REFORM),
+            "nam_dinh": await resolve_unit(client, "36", "2015-01-01"),
+            "ha_nam": await resolve_unit(client, "35", "2015-01-01"),
+            "old_ninh_binh": await resolve_unit(client, "37", "2015-01-01"),
+            "ninh_binh": await resolve_unit(client, "37", REFORM),
         }
 
 

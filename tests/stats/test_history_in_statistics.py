@@ -15,17 +15,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.stats.helpers import JSON, get_stats
+from tests.stats.helpers import JSON, get_stats, resolve_unit
 
 API = "/api/v1"
 REFORM = "2025-07-01"
 pytestmark = pytest.mark.usefixtures("fresh_stats_memory")
-
-
-async def _unit(client: httpx.AsyncClient, code: str, on: str) -> int:
-    response = await client.get(f"{API}/admin-units/resolve", params={"code": code, "on": on})
-    assert response.status_code == 200, response.text
-    return int(response.json()["id"])
 
 
 async def _village(
@@ -48,14 +42,20 @@ async def client(gazetteer_copy: str) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(gazetteer_copy) as (_, client):
         # Moved: recorded in Phường Trường Thi (2025), its 2015 commune Xã Thành Lợi (Vụ Bản, 36) in
         # other_commune_ids (the pattern the README recommends). Stayed: Minh Thuận, Vụ Bản, no history.
-        ward, old = await _unit(client, "13777", REFORM), await _unit(client, "13777", "2015-01-01")
+        ward, old = (
+            await resolve_unit(client, "13777", REFORM),
+            await resolve_unit(client, "13777", "2015-01-01"),
+        )
         await _village(client, "Moved", ward, [old], {2015: 7, 2025: 3}, "handicraft")
         await _village(
-            client, "Stayed", await _unit(client, "13744", "2015-01-01"), [], {2015: 100}, "handicraft"
+            client, "Stayed", await resolve_unit(client, "13744", "2015-01-01"), [], {2015: 100}, "handicraft"
         )
         # DongA: recorded in Phường Đông A (13693, 2025), its 2015 commune Xã Mỹ Hà (13711, Mỹ Lộc 358)
         # in other_commune_ids. Mỹ Hà went "unchanged" into Mỹ Hà of Nam Định city (356) on 2024-09-01.
-        dong_a, my_ha = await _unit(client, "13693", REFORM), await _unit(client, "13711", "2015-01-01")
+        dong_a, my_ha = (
+            await resolve_unit(client, "13693", REFORM),
+            await resolve_unit(client, "13711", "2015-01-01"),
+        )
         await _village(client, "DongA", dong_a, [my_ha], {2015: 50, 2025: 60}, "salt")
         yield client
 

@@ -10,13 +10,13 @@ each figure's year.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.stats.helpers import JSON, get_stats
+from tests.stats.helpers import JSON, get_stats, resolve_unit
 
 API = "/api/v1"
 REFORM = "2025-07-01"
@@ -29,10 +29,8 @@ async def moved(gazetteer_copy: str) -> AsyncIterator[httpx.AsyncClient]:
 
     async with app_client(gazetteer_copy) as (_, client):
 
-        async def unit(code: str, on: str) -> int:
-            response = await client.get(f"{API}/admin-units/resolve", params={"code": code, "on": on})
-            assert response.status_code == 200, response.text
-            return int(response.json()["id"])
+        def unit(code: str, on: str) -> Awaitable[int]:
+            return resolve_unit(client, code, on)
 
         ward, old = await unit("13777", REFORM), await unit("13777", "2015-01-01")
         # A village that stayed in Vụ Bản (no history), as the control.
