@@ -116,11 +116,22 @@ def problem(
             e.model_dump(exclude_none=True) | {"message": say(e.message, language)} for e in errors
         ]
     if extra:
-        body.update(extra)
+        body.update(_said(extra, language))
     response = Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
     response.headers["Content-Language"] = language
     response.headers.append("Vary", "Accept-Language")
     return response
+
+
+def _said(value: Any, language: Language) -> Any:
+    """Values of a problem's extra members in `language`: a Text (in lists and objects too)."""
+    if isinstance(value, str):
+        return say(value, language)
+    if isinstance(value, dict):
+        return {k: _said(v, language) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_said(v, language) for v in value]
+    return value
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
