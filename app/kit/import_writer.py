@@ -22,6 +22,7 @@ absent and both create it; the tables' unique constraints are the backstop again
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -185,28 +186,8 @@ async def write(
     counts = Counts(len(new), len(changed), unchanged)
     await conn.execute("SAVEPOINT import_write")
     try:
-        batch_id, at = await conn.fetchrow(
-            """
-            INSERT INTO import_batch (resource, mode, status, file_name, file_size, file_sha256, rows,
-                                      created, updated, unchanged, actor_kind, actor_id, actor_name,
-                                      request_id)
-            VALUES ($1, $2, 'completed', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            RETURNING id, at
-            """,
-            spec.path,
-            mode,
-            facts.name,
-            facts.size,
-            facts.sha256,
-            len(rows.rows),
-            counts.created,
-            counts.updated,
-            counts.unchanged,
-            actor.principal.kind,
-            actor.principal.id,
-            actor.principal.name,
-            actor.request_id,
-        )
+        # A dry run keeps no batch (and takes no id from its sequence): its events name none.
+        batch_id, at = (None, None) if dry_run else await _batch(conn, spec, rows, mode, counts, actor, facts)
         await _write_ops(conn, spec, rows, [*new, *changed], actor, batch_id)
     except Exception as error:
         state, _ = _state(error)
@@ -225,6 +206,35 @@ async def write(
     if new or changed:
         await session.execute(versioning.bump([spec.resource.table.name]))
     return Batch(batch_id, at, counts)
+
+
+async def _batch(
+    conn: Any, spec: ImportSpec, rows: Rows, mode: Mode, counts: Counts, actor: Actor, facts: FileFacts
+) -> tuple[int, datetime]:
+    """The batch row of an import, written first: its events name it."""
+    batch_id, at = await conn.fetchrow(
+        """
+        INSERT INTO import_batch (resource, mode, status, file_name, file_size, file_sha256, rows,
+                                  created, updated, unchanged, actor_kind, actor_id, actor_name,
+                                  request_id)
+        VALUES ($1, $2, 'completed', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        RETURNING id, at
+        """,
+        spec.path,
+        mode,
+        facts.name,
+        facts.size,
+        facts.sha256,
+        len(rows.rows),
+        counts.created,
+        counts.updated,
+        counts.unchanged,
+        actor.principal.kind,
+        actor.principal.id,
+        actor.principal.name,
+        actor.request_id,
+    )
+    return batch_id, at
 
 
 def _state(error: BaseException) -> tuple[str | None, str | None]:
@@ -373,12 +383,14 @@ async def run_import(
     statement_timeout_ms: int,
 ) -> Batch:
     """Check the whole file, then write it, all or nothing (422 with every problem found)."""
-    rows = read_rows(spec, table, as_of)
+    # Reading and checking the cells is CPU work without the database: a worker thread does it,
+    # so that the event loop keeps serving other requests meanwhile.
+    rows = await asyncio.to_thread(read_rows, spec, table, as_of)
     conn = await _driver(session)
     await conn.execute(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
     if spec.resolve is not None:
         await spec.resolve(session, rows)
-    validate(spec, rows)
+    await asyncio.to_thread(validate, spec, rows)
     check_duplicates(spec, rows)
     refuse_if(rows)
     new, changed, unchanged = await classify(session, spec, rows, mode)

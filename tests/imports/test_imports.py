@@ -232,6 +232,9 @@ async def test_audit_events_carry_the_batch(client: httpx.AsyncClient, db: Async
     ).one()
     assert event.import_batch_id == updated.json()["id"]
     assert event.changes == {"craft_group": ["ornamental", "handicraft"]}
+    trail = await client.get(f"{API}/audit", params={"import_batch_id": batch["id"]})
+    assert trail.status_code == 200, trail.text
+    assert [e["import_batch_id"] for e in trail.json()["items"]] == [batch["id"]] * 2
 
 
 async def test_a_database_rule_refuses_the_row_and_nothing_stays(
