@@ -8,6 +8,7 @@ built, and an inconsistent list stops start-up with a message (app.kit.registry)
 from __future__ import annotations
 
 from app.admin_units.resource import ADMIN_UNITS
+from app.cooperatives.importing import COOPERATIVES_IMPORT
 from app.cooperatives.resource import COOPERATIVES
 from app.kit.importing import ImportSpec
 from app.kit.registry import Registry
@@ -33,4 +34,6 @@ REGISTRY = Registry(
 )
 
 # The resources that can be imported from a spreadsheet (POST /api/v1/imports), by path.
-IMPORTS: dict[str, ImportSpec] = {spec.path: spec for spec in (VILLAGES_IMPORT, VILLAGE_FIGURES_IMPORT)}
+IMPORTS: dict[str, ImportSpec] = {
+    spec.path: spec for spec in (VILLAGES_IMPORT, VILLAGE_FIGURES_IMPORT, COOPERATIVES_IMPORT)
+}

@@ -368,4 +368,9 @@ MESSAGES: dict[str, str] = {
     ),
     "commune (or district, or province) and name": "xã (hoặc huyện, hoặc tỉnh) và tên",
     "village and year": "làng và năm",
+    "no village {name} in its commune or district": "không có làng {name} thuộc xã hoặc huyện của hợp tác xã",
+    "several villages {name} in its commune or district (ids {ids}): give village_id": (
+        "có nhiều làng {name} thuộc xã hoặc huyện của hợp tác xã (mã số {ids}): hãy ghi village_id"
+    ),
+    "registration code": "mã số đăng ký",
 }

@@ -318,3 +318,30 @@ async def test_hostile_files(
         assert problems_of(await post_file(limited, "villages", big), 413)
         assert problems_of(await post_file(limited, "villages", big, multipart=True), 413)
     assert await count(db, "village") == 0
+
+
+async def test_cooperatives_by_registration_code(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    _, district_id = await _places(client)
+    body = {"name": "Vân Chàng", "district_id": district_id, "craft_group": "manufacturing"}
+    village = (await client.post(f"{API}/villages", json=body)).json()
+    data = csv_bytes(
+        "name,registration_code,legal_form,sector,district_code,village_name,members,charter_capital_vnd,founded_on",
+        'HTX Cơ khí Vân Chàng,0600100000,Hợp tác xã,Cơ khí,362,Vân Chàng,25,"1.500.000.000",15/03/2010',
+        "Tổ hợp tác Dệt,,cooperative_group,textile_garment,362,,7,,",
+    )
+    created = await post_file(client, "cooperatives", data)
+    assert created.status_code == 201, created.text
+    items = (await client.get(f"{API}/cooperatives", params={"sort": "id"})).json()["items"]
+    assert (items[0]["village_id"], items[0]["sector"], items[0]["charter_capital_vnd"]) == (
+        village["id"],
+        "mechanical",
+        1_500_000_000,
+    )
+    assert items[0]["founded_on"] == "2010-03-15"
+    again = await post_file(client, "cooperatives", data.replace(b",25,", b",30,"), mode="upsert")
+    # The row without a registration code has no natural key: it is new again.
+    assert (again.json()["created"], again.json()["updated"], again.json()["unchanged"]) == (1, 1, 0)
+    refused = problems_of(await post_file(client, "cooperatives", data))
+    assert cells_of(refused) == {(2, "registration_code")}
+    unknown = csv_bytes("name,sector,district_code,village_name", "HTX,other,362,Không có")
+    assert cells_of(problems_of(await post_file(client, "cooperatives", unknown))) == {(2, "village_name")}

@@ -58,7 +58,9 @@ async def test_an_export_imported_into_an_empty_database_exports_the_same(
     sample_url: str, empty_url: str, fmt: str
 ) -> None:
     async with app_client(sample_url) as (_, source):
-        files = {path: await export(source, path, fmt) for path in ("villages", "village-figures")}
+        files = {
+            path: await export(source, path, fmt) for path in ("villages", "village-figures", "cooperatives")
+        }
         before = {path: data_of(await export(source, path, "csv")) for path in files}
     content_type = XLSX if fmt == "xlsx" else "text/csv"
     async with app_client(empty_url) as (_, target):
@@ -75,6 +77,7 @@ async def test_an_export_imported_into_an_empty_database_exports_the_same(
         assert (again.json()["created"], again.json()["updated"]) == (0, 0)
     assert after == before
     assert len(before["villages"]) == 98
+    assert len(before["cooperatives"]) > 30
 
 
 async def test_concurrent_imports_of_overlapping_rows(empty_url: str) -> None:
