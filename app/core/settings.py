@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Larger import files get 413 (the file, not the form)."
     )
-    import_max_rows: int = Field(default=200_000, ge=1, description="Files with more data rows get 422.")
+    import_max_rows: int = Field(default=200_000, ge=1, description="Files with more data rows get 413.")
     import_statement_timeout_ms: int = Field(
         default=300_000, ge=0, description="Limit of each statement of an import's transaction (0: none)."
     )

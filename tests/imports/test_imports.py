@@ -309,14 +309,29 @@ async def test_hostile_files(
     )
     refused = await client.post(f"{API}/imports", params={"resource": "programmes"}, content=b"a\n")
     assert refused.status_code == 422
-    small = create_app(
-        Settings(database_url=str(engine.url.render_as_string(hide_password=False)), import_max_bytes=2048)
-    )
+    url = engine.url.render_as_string(hide_password=False)
+    big = csv_bytes("name,district_code,craft_group", *[f"Làng {n},362,handicraft" for n in range(200)])
+    small = create_app(Settings(database_url=url, import_max_bytes=2048, import_max_rows=100))
     small.state.migration_head = app.state.migration_head
     async with client_in_transaction(small, db, engine) as limited:
-        big = csv_bytes("name,district_code,craft_group", *[f"Làng {n},362,handicraft" for n in range(200)])
-        assert problems_of(await post_file(limited, "villages", big), 413)
+        assert problems_of(await post_file(limited, "villages", big), 413)["code"] == "too_large"
         assert problems_of(await post_file(limited, "villages", big, multipart=True), 413)
+        declared = await limited.post(
+            f"{API}/imports",
+            params={"resource": "villages"},
+            content=b"x" * 100_000,
+            headers={"Content-Type": "text/csv"},
+        )
+        assert problems_of(declared, 413)
+    rows = create_app(Settings(database_url=url, import_max_rows=100))
+    rows.state.migration_head = app.state.migration_head
+    async with client_in_transaction(rows, db, engine) as limited:
+        assert problems_of(await post_file(limited, "villages", big), 413)["code"] == "too_many_rows"
+    slow = create_app(Settings(database_url=url, import_statement_timeout_ms=1))
+    slow.state.migration_head = app.state.migration_head
+    many = csv_bytes("name,district_code,craft_group", *[f"Làng {n},362,handicraft" for n in range(5000)])
+    async with client_in_transaction(slow, db, engine) as limited:
+        assert problems_of(await post_file(limited, "villages", many), 504)
     assert await count(db, "village") == 0
 
 
