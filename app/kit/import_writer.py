@@ -33,6 +33,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import longer_client_timeout
 from app.core.errors import classify_sqlstate
 from app.core.i18n import Text, tr
 from app.kit import versioning
@@ -382,7 +383,36 @@ async def run_import(
     messages: Mapping[str, str],
     statement_timeout_ms: int,
 ) -> Batch:
-    """Check the whole file, then write it, all or nothing (422 with every problem found)."""
+    """Check the whole file, then write it, all or nothing (422 with every problem found). The
+    client waits for each statement as long as the import's statement limit allows."""
+    async with longer_client_timeout(session, statement_timeout_ms):
+        return await _run_import(
+            session,
+            spec,
+            table,
+            mode=mode,
+            dry_run=dry_run,
+            as_of=as_of,
+            actor=actor,
+            facts=facts,
+            messages=messages,
+            statement_timeout_ms=statement_timeout_ms,
+        )
+
+
+async def _run_import(
+    session: AsyncSession,
+    spec: ImportSpec,
+    table: Table,
+    *,
+    mode: Mode,
+    dry_run: bool,
+    as_of: date,
+    actor: Actor,
+    facts: FileFacts,
+    messages: Mapping[str, str],
+    statement_timeout_ms: int,
+) -> Batch:
     # Reading and checking the cells is CPU work without the database: a worker thread does it,
     # so that the event loop keeps serving other requests meanwhile.
     rows = await asyncio.to_thread(read_rows, spec, table, as_of)

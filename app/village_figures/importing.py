@@ -9,6 +9,7 @@ the same village and year; the columns absent from the file keep their values.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,15 +23,14 @@ from app.village_figures.resource import VILLAGE_FIGURES
 
 DISTRICT_CODE = Column("district_code", "text", vi="Huyện (mã)", en="District (code)")
 
+# The villages of each distinct (level, code, name), with the period of the unit that places them:
+# the year is matched in Python, so 100 years of one village cost one key, not 100.
 _BY_PLACE = """
-SELECT k.i, array_agg(DISTINCT v.id ORDER BY v.id) AS ids
-FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[]) AS k(i, level, code, year, name)
+SELECT k.i, v.id, u.valid_from, u.valid_to
+FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS k(i, level, code, name)
 JOIN admin_unit u ON u.level = k.level AND u.code = k.code
-     AND (u.valid_from IS NULL OR u.valid_from <= make_date(k.year, 12, 31))
-     AND (u.valid_to IS NULL OR u.valid_to >= make_date(k.year, 1, 1))
 JOIN village v ON v.name = k.name
      AND (v.commune_id = u.id OR u.id = ANY (v.other_commune_ids) OR v.district_id = u.id)
-GROUP BY k.i
 """
 
 
@@ -92,11 +92,22 @@ async def _by_place(conn: Any, rows: Rows) -> None:
         wanted.append((index, place[0], place[1], year, name))
     if not wanted:
         return
-    columns = list(zip(*wanted, strict=True))
-    matches = {i: ids for i, ids in await conn.fetch(_BY_PLACE, *map(list, columns))}
-    for index, _, code, year, name in wanted:
+    keys = sorted({(level, code, name) for _, level, code, _, name in wanted})
+    numbered = {key: n for n, key in enumerate(keys)}
+    found = await conn.fetch(_BY_PLACE, list(range(len(keys))), *map(list, zip(*keys, strict=True)))
+    candidates: dict[int, list[tuple[int, date | None, date | None]]] = {}
+    for n, village_id, start, end in found:
+        candidates.setdefault(n, []).append((village_id, start, end))
+    for index, level, code, year, name in wanted:
         row = rows.rows[index]
-        ids = matches.get(index, [])
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        ids = sorted(
+            {
+                village_id
+                for village_id, start, end in candidates.get(numbered[(level, code, name)], [])
+                if (start is None or start <= last) and (end is None or end >= first)
+            }
+        )
         if len(ids) == 1:
             row.values["village_id"] = ids[0]
         elif not ids:
