@@ -10,7 +10,7 @@ from __future__ import annotations
 from app.admin_units.resource import ADMIN_UNITS
 from app.cooperatives.importing import COOPERATIVES_IMPORT
 from app.cooperatives.resource import COOPERATIVES
-from app.kit.importing import ImportSpec
+from app.kit.importing import ImportSpec, importers
 from app.kit.registry import Registry
 from app.models import Role
 from app.programmes.resource import PROGRAMMES
@@ -34,6 +34,4 @@ REGISTRY = Registry(
 )
 
 # The resources that can be imported from a spreadsheet (POST /api/v1/imports), by path.
-IMPORTS: dict[str, ImportSpec] = {
-    spec.path: spec for spec in (VILLAGES_IMPORT, VILLAGE_FIGURES_IMPORT, COOPERATIVES_IMPORT)
-}
+IMPORTS: dict[str, ImportSpec] = importers(VILLAGES_IMPORT, VILLAGE_FIGURES_IMPORT, COOPERATIVES_IMPORT)

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import AppError, FieldError, InvalidInput
 from app.core.i18n import Text, tr, validation_message
 from app.kit.export import columns_of
+from app.kit.registry import RegistryError
 from app.kit.resource import Resource
 from app.models import AdminLevel
 from app.spreadsheets import cells
@@ -134,6 +135,40 @@ class ImportSpec:
     @property
     def path(self) -> str:
         return self.resource.path
+
+
+def declaration_problems(spec: ImportSpec) -> list[str]:
+    """What contradicts the resource in an import declaration: columns it names that no file of
+    the resource can have, rules of tables it does not write."""
+    known = set(known_headers(spec).values())
+    named = {c for alternatives in spec.required for group in alternatives for c in group}
+    named |= set(spec.key_columns) | set(spec.rule_columns.values())
+    problems = [
+        f"{spec.path}: the import names the column {c!r}, which it does not read"
+        for c in sorted(named - known)
+    ]
+    table = spec.resource.table.name
+    problems.extend(
+        f"{spec.path}: rule {rule!r} is not one of table {table}'s"
+        for rule in spec.rule_columns
+        if not rule.startswith(f"ck_{table}_")
+    )
+    return problems
+
+
+def importers(*specs: ImportSpec) -> dict[str, ImportSpec]:
+    """The import declarations by resource path; refuses (at start-up) an inconsistent one."""
+    problems = [p for spec in specs for p in declaration_problems(spec)]
+    problems.extend(
+        f"{path}: declared twice"
+        for path in {s.path for s in specs}
+        if sum(s.path == path for s in specs) > 1
+    )
+    if problems:
+        raise RegistryError(
+            "the import declarations are inconsistent:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    return {spec.path: spec for spec in specs}
 
 
 class ImportRejected(InvalidInput):

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import unicodedata
 from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.settings import Settings
+from app.kit.importing import declaration_problems, importers
+from app.kit.registry import RegistryError
 from app.main import create_app
+from app.registry import IMPORTS
 from tests.conftest import client_in_transaction
 from tests.factories import API, count, district, province
 from tests.imports.helpers import XLSX, cells_of, csv_bytes, post_file, problems_of
@@ -360,3 +365,13 @@ async def test_cooperatives_by_registration_code(client: httpx.AsyncClient, db: 
     assert cells_of(refused) == {(2, "registration_code")}
     unknown = csv_bytes("name,sector,district_code,village_name", "HTX,other,362,Không có")
     assert cells_of(problems_of(await post_file(client, "cooperatives", unknown))) == {(2, "village_name")}
+
+
+def test_import_declarations_are_checked() -> None:
+    spec = IMPORTS["villages"]
+    assert declaration_problems(spec) == []
+    broken = dataclasses.replace(spec, key_columns=("nom",), rule_columns={"ck_other_rule": "name"})
+    problems = declaration_problems(broken)
+    assert any("'nom'" in p for p in problems) and any("ck_other_rule" in p for p in problems)
+    with pytest.raises(RegistryError):
+        importers(spec, spec)
