@@ -42,8 +42,9 @@ def empty_url(server_url: str, gazetteer_url: str) -> Iterator[str]:
         drop_database(server_url, url)
 
 
-async def export(client: httpx.AsyncClient, path: str, fmt: str) -> bytes:
-    response = await client.get(f"{API}/{path}", params={"format": fmt, "sort": "id"})
+async def export(client: httpx.AsyncClient, path: str, fmt: str, lang: str | None = None) -> bytes:
+    params = {"format": fmt, "sort": "id", **({"lang": lang} if lang else {})}
+    response = await client.get(f"{API}/{path}", params=params)
     assert response.status_code == 200, response.text
     return response.content
 
@@ -53,13 +54,14 @@ def data_of(content: bytes) -> list[dict[str, str]]:
     return [{k: v for k, v in row.items() if k not in LOCAL} for row in rows]
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(("fmt", "lang"), [("csv", None), ("xlsx", None), ("xlsx", "vi"), ("csv", "en")])
 async def test_an_export_imported_into_an_empty_database_exports_the_same(
-    sample_url: str, empty_url: str, fmt: str
+    sample_url: str, empty_url: str, fmt: str, lang: str | None
 ) -> None:
     async with app_client(sample_url) as (_, source):
         files = {
-            path: await export(source, path, fmt) for path in ("villages", "village-figures", "cooperatives")
+            path: await export(source, path, fmt, lang)
+            for path in ("villages", "village-figures", "cooperatives")
         }
         before = {path: data_of(await export(source, path, "csv")) for path in files}
     content_type = XLSX if fmt == "xlsx" else "text/csv"
