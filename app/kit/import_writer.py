@@ -273,7 +273,10 @@ async def _write_ops(
         await conn.execute(_audited(insert, AuditAction.create, spec.path, columns), *actor_args)
     updated = [op for op in ops if op.target is not None]
     if updated:
-        given = [c for c in columns if c in rows.given]
+        # A key column is equal by definition of the match: not set, so that the triggers of an
+        # UPDATE OF it (a figure's village and year) do not fire for nothing.
+        keys = {p.sql.removeprefix("t.") for p in spec.key if p.sql.removeprefix("t.").isidentifier()}
+        given = [c for c in columns if c in rows.given and c not in keys]
         sets = ", ".join(f"{c} = r.{c}" for c in given)
         returning = ", ".join(f"t.{c}, was.{c} AS old_{c}" for c in given)
         update = (
