@@ -375,3 +375,21 @@ def test_import_declarations_are_checked() -> None:
     assert any("'nom'" in p for p in problems) and any("ck_other_rule" in p for p in problems)
     with pytest.raises(RegistryError):
         importers(spec, spec)
+
+
+async def test_xlsx_errors_name_the_rows_the_sheet_shows(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    await _places(client)
+    book = xlsx_file(
+        [
+            ["name", "district_code", "craft_group", "households_total", "recognised_on"],
+            ["Vân Chàng", 362, "manufacturing", 1150.5, None],
+            [None, None, None, None, None],
+            ["Vị Khê", 362, "ornamental", 100, "31/02/2015"],
+        ]
+    )
+    body = problems_of(await post_file(client, "villages", book, content_type=XLSX, name="v.xlsx"))
+    assert {(e["row"], e["column"], e["value"]) for e in body["errors"]} == {
+        (2, "households_total", "1150.5"),
+        (4, "recognised_on", "31/02/2015"),
+    }
+    assert await count(db, "village") == 0
