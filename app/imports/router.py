@@ -24,7 +24,7 @@ from app.core.problems import error_responses
 from app.core.settings import Settings
 from app.kit import idempotency
 from app.kit.deps import Editor, IdempotencyKey, Session
-from app.kit.import_writer import Batch, FileFacts, file_facts, run_import
+from app.kit.import_writer import Batch, FileFacts, Who, file_facts, run_import
 from app.kit.importing import ImportSpec
 from app.kit.pagination import public_link
 from app.kit.registry import Registry
@@ -160,7 +160,7 @@ def imports_router(registry: Registry, specs: Mapping[str, ImportSpec], settings
                     mode=chosen.value,
                     dry_run=dry_run,
                     as_of=as_of or date.today(),
-                    actor=actor_of(request, principal),
+                    actor=Who.of(actor_of(request, principal)),
                     facts=facts,
                     messages=registry.constraint_messages,
                     statement_timeout_ms=settings.import_statement_timeout_ms,

@@ -37,7 +37,7 @@ from app.core.db import longer_client_timeout
 from app.core.errors import classify_sqlstate
 from app.core.i18n import Text, tr
 from app.kit import versioning
-from app.kit.audit import Actor, AuditAction
+from app.kit.audit import Actor, AuditAction, command_line_name
 from app.kit.importing import (
     ImportRejected,
     ImportRow,
@@ -49,6 +49,7 @@ from app.kit.importing import (
     refuse_if,
     validate,
 )
+from app.models import COMMAND_LINE_ACTOR_ID, AuditActorKind
 from app.spreadsheets.cells import CellProblem, Problems, shown
 from app.spreadsheets.reading import Table
 
@@ -71,6 +72,27 @@ class Batch:
     id: int | None
     at: datetime | None
     counts: Counts
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who imports, as the batch and the audit events name them: a request's caller, or the
+    command line (actor id 0, the system user's name)."""
+
+    kind: str
+    id: int
+    name: str
+    client_addr: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def of(cls, actor: Actor) -> Who:
+        principal = actor.principal
+        return cls(principal.kind, principal.id, principal.name, actor.client_addr, actor.request_id)
+
+    @classmethod
+    def command_line(cls) -> Who:
+        return cls(AuditActorKind.command_line.value, COMMAND_LINE_ACTOR_ID, command_line_name())
 
 
 @dataclass(frozen=True)
@@ -178,7 +200,7 @@ async def write(
     *,
     mode: Mode,
     dry_run: bool,
-    actor: Actor,
+    actor: Who,
     facts: FileFacts,
     messages: Mapping[str, str],
 ) -> Batch:
@@ -210,7 +232,7 @@ async def write(
 
 
 async def _batch(
-    conn: Any, spec: ImportSpec, rows: Rows, mode: Mode, counts: Counts, actor: Actor, facts: FileFacts
+    conn: Any, spec: ImportSpec, rows: Rows, mode: Mode, counts: Counts, actor: Who, facts: FileFacts
 ) -> tuple[int, datetime]:
     """The batch row of an import, written first: its events name it."""
     batch_id, at = await conn.fetchrow(
@@ -230,9 +252,9 @@ async def _batch(
         counts.created,
         counts.updated,
         counts.unchanged,
-        actor.principal.kind,
-        actor.principal.id,
-        actor.principal.name,
+        actor.kind,
+        actor.id,
+        actor.name,
         actor.request_id,
     )
     return batch_id, at
@@ -243,7 +265,7 @@ def _state(error: BaseException) -> tuple[str | None, str | None]:
 
 
 async def _write_ops(
-    conn: Any, spec: ImportSpec, rows: Rows, ops: Sequence[_Op], actor: Actor, batch_id: int | None
+    conn: Any, spec: ImportSpec, rows: Rows, ops: Sequence[_Op], actor: Who, batch_id: int | None
 ) -> None:
     """The INSERT of the new rows and the UPDATE of the changed ones, each with its audit events."""
     table = spec.resource.table.name
@@ -257,9 +279,9 @@ async def _write_ops(
     records = [(op.row.number, op.target, *(op.row.values.get(c) for c in columns)) for op in ops]
     await conn.copy_records_to_table(temp, records=records, columns=["row_no", "target_id", *columns])
     actor_args = (
-        actor.principal.kind,
-        actor.principal.id,
-        actor.principal.name,
+        actor.kind,
+        actor.id,
+        actor.name,
         actor.client_addr,
         actor.request_id,
         batch_id,
@@ -309,7 +331,7 @@ async def _diagnose(
     spec: ImportSpec,
     rows: Rows,
     ops: Sequence[_Op],
-    actor: Actor,
+    actor: Who,
     problems: Problems,
     messages: Mapping[str, str],
 ) -> None:
@@ -381,7 +403,7 @@ async def run_import(
     mode: Mode,
     dry_run: bool,
     as_of: date,
-    actor: Actor,
+    actor: Who,
     facts: FileFacts,
     messages: Mapping[str, str],
     statement_timeout_ms: int,
@@ -411,7 +433,7 @@ async def _run_import(
     mode: Mode,
     dry_run: bool,
     as_of: date,
-    actor: Actor,
+    actor: Who,
     facts: FileFacts,
     messages: Mapping[str, str],
     statement_timeout_ms: int,

@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +21,7 @@ from app.seed import load_sample_data
 from tests.conftest import create_database, drop_database
 from tests.factories import API
 from tests.imports.helpers import XLSX, post_file
+from tests.servers import ROOT
 from tests.stats.helpers import app_client
 
 # Columns that belong to the database a record is in, not to the record's data.
@@ -105,3 +110,40 @@ async def test_concurrent_imports_of_overlapping_rows(empty_url: str) -> None:
         assert all(r.status_code == 201 for r in results), [r.text for r in results]
         listed = await client.get(f"{API}/village-figures", params={"limit": 1})
         assert listed.json()["total"] == 120
+
+
+def _command(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "import", *args],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+async def test_the_command_line_imports_as_the_command_line(empty_url: str, tmp_path: Path) -> None:
+    villages = tmp_path / "villages.csv"
+    villages.write_text("name,district_code,craft_group\nVân Chàng,362,manufacturing\n", encoding="utf-8")
+    dry = await asyncio.to_thread(_command, empty_url, str(villages), "--resource", "villages", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "created 1" in dry.stdout and "dry run" in dry.stdout
+    done = await asyncio.to_thread(_command, empty_url, str(villages), "--resource", "villages")
+    assert done.returncode == 0, done.stderr
+    assert "batch 1: created 1" in done.stdout
+    again = await asyncio.to_thread(_command, empty_url, str(villages), "--resource", "villages")
+    assert again.returncode == 1
+    assert "row 2, column name" in again.stderr
+    async with app_client(empty_url) as (_, client):
+        trail = (await client.get(f"{API}/audit", params={"import_batch_id": 1})).json()["items"]
+        assert [(e["actor_kind"], e["actor_id"], e["action"]) for e in trail] == [
+            ("command_line", 0, "create")
+        ]
+        batch = (await client.get(f"{API}/imports/1")).json()
+        assert (batch["actor_kind"], batch["file_name"], batch["created"]) == (
+            "command_line",
+            "villages.csv",
+            1,
+        )
