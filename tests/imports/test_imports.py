@@ -23,6 +23,7 @@ from app.registry import IMPORTS
 from tests.conftest import client_in_transaction
 from tests.factories import API, count, district, province
 from tests.imports.helpers import XLSX, cells_of, csv_bytes, post_file, problems_of
+from tests.spreadsheets.workbooks import billion_laughs, claiming, edited, workbook, zip_bomb
 
 
 def xlsx_file(rows: list[list[Any]]) -> bytes:
@@ -393,3 +394,25 @@ async def test_xlsx_errors_name_the_rows_the_sheet_shows(client: httpx.AsyncClie
         (4, "recognised_on", "31/02/2015"),
     }
     assert await count(db, "village") == 0
+
+
+async def test_hostile_workbooks(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    plain = workbook([["name", "district_code", "craft_group"], ["Vân Chàng", "362", "manufacturing"]])
+    hostile = {
+        "zip bomb": zip_bomb(300 * 1024 * 1024 // 8),
+        "1 GB claimed": claiming(plain, "xl/worksheets/sheet1.xml", 1_000_000_000),
+        "entities": edited(plain, "xl/worksheets/sheet1.xml", lambda xml: billion_laughs() + xml),
+        "macros": edited(
+            plain, "[Content_Types].xml", lambda xml: xml.replace(b"</Types>", _MACRO + b"</Types>")
+        ),
+        "duplicate headers": workbook([["name", "Name"], ["a", "b"]]),
+        "header only": workbook([["name", "district_code", "craft_group"]]),
+    }
+    for what, data in hostile.items():
+        answer = await post_file(client, "villages", data, content_type=XLSX, multipart=True, name="f.xlsx")
+        assert answer.status_code in (413, 415, 422), (what, answer.status_code, answer.text[:500])
+        problems_of(answer, answer.status_code)
+    assert await count(db, "village") == 0
+
+
+_MACRO = b'<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
