@@ -1,4 +1,4 @@
-"""The command line: `python -m app serve|migrate|seed|places|export|openapi|users|keys`.
+"""The command line: `python -m app serve|migrate|seed|places|export|import|openapi|users|keys`.
 
 Without DATABASE_URL every command starts the embedded PostgreSQL (data under DATA_DIR, default
 .data/) for as long as it runs, and stops it on exit, Ctrl-C or SIGTERM.
@@ -249,7 +249,7 @@ async def export_file(url: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911, PLR0915 - one branch per command
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911, PLR0912, PLR0915 - one branch per command
     parser = argparse.ArgumentParser(
         prog="python -m app",
         description=(
@@ -280,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911, PLR0915 - one 
 
     add_commands(commands)
     _export_command(commands)
+    from app.imports.cli import add_command
+
+    add_command(commands)
     args = parser.parse_args(argv)
 
     if args.command == "openapi":
@@ -308,6 +311,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911, PLR0915 - one 
                 logging.getLogger("alembic").setLevel(logging.WARNING)
                 migrate(url)
                 return asyncio.run(export_file(url, args))
+            elif args.command == "import":
+                from app.imports.cli import import_file
+                from app.registry import IMPORTS, REGISTRY
+
+                if args.resource not in IMPORTS:
+                    print(f"error: --resource must be one of {', '.join(sorted(IMPORTS))}", file=sys.stderr)
+                    return 2
+                logging.getLogger("alembic").setLevel(logging.WARNING)
+                migrate(url)
+                spec = IMPORTS[args.resource]
+                return asyncio.run(import_file(url, settings, spec, REGISTRY.constraint_messages, args))
             elif args.command in ("users", "keys"):
                 from app.auth.cli import run
 

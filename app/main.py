@@ -29,13 +29,14 @@ from app.core.openapi import finish
 from app.core.problems import Problem
 from app.core.settings import Settings, get_settings
 from app.docs_ui.router import docs_router
+from app.imports.router import imports_router
 from app.kit import versioning
 from app.kit.registry import Registry
 from app.kit.router import crud_router
 from app.meta.access import MetricsAccess
 from app.meta.router import enums_router
 from app.meta.router import router as meta_router
-from app.registry import REGISTRY
+from app.registry import IMPORTS, REGISTRY
 from app.stats.cache import Gate, Memory
 from app.stats.router import router as stats_router
 from app.webhooks.router import webhooks_router
@@ -73,6 +74,10 @@ def migration_head() -> str | None:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     return ScriptDirectory.from_config(config).get_current_head()
+
+
+# Bytes a multipart form adds around an imported file (boundaries, part headers).
+IMPORT_FORM_SLACK = 64 * 1024
 
 
 def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) -> FastAPI:
@@ -144,7 +149,9 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
             expose_headers=["ETag", "Location", "Link", "Retry-After", "X-Stats-Source", "X-Request-ID"],
         )
     # Outermost: every answer (CORS refusals and 413s included) gets its request id and headers.
-    app.add_middleware(Edge, limit=settings.max_body_bytes, access_log=settings.access_log)
+    # An import's upload may be larger: its file's own limit, and room for the multipart form around it.
+    larger = {"/api/v1/imports": settings.import_max_bytes + IMPORT_FORM_SLACK}
+    app.add_middleware(Edge, limit=settings.max_body_bytes, access_log=settings.access_log, larger=larger)
     _mount(app, enums_router(registry))
     _mount(app, meta_router)
     for resource in registry:
@@ -154,6 +161,7 @@ def create_app(settings: Settings | None = None, registry: Registry = REGISTRY) 
     _mount(app, audit_router(registry))
     _mount(app, changes_router(registry))
     _mount(app, webhooks_router(registry))
+    _mount(app, imports_router(registry, IMPORTS, settings), prefix="/api/v1")
     _mount(app, docs_router(app.title, app.openapi_url or "/openapi.json"))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -8,12 +8,16 @@ built, and an inconsistent list stops start-up with a message (app.kit.registry)
 from __future__ import annotations
 
 from app.admin_units.resource import ADMIN_UNITS
+from app.cooperatives.importing import COOPERATIVES_IMPORT
 from app.cooperatives.resource import COOPERATIVES
+from app.kit.importing import ImportSpec, importers
 from app.kit.registry import Registry
 from app.models import Role
 from app.programmes.resource import PROGRAMMES
 from app.trade_fairs.resource import TRADE_FAIRS
+from app.village_figures.importing import VILLAGE_FIGURES_IMPORT
 from app.village_figures.resource import VILLAGE_FIGURES
+from app.villages.importing import VILLAGES_IMPORT
 from app.villages.resource import VILLAGES
 
 REGISTRY = Registry(
@@ -28,3 +32,6 @@ REGISTRY = Registry(
     # Published beside the resources' own: the staff roles.
     extra_enums={"role": Role},
 )
+
+# The resources that can be imported from a spreadsheet (POST /api/v1/imports), by path.
+IMPORTS: dict[str, ImportSpec] = importers(VILLAGES_IMPORT, VILLAGE_FIGURES_IMPORT, COOPERATIVES_IMPORT)

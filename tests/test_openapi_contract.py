@@ -352,7 +352,14 @@ def test_every_operation_says_which_credentials_it_takes() -> None:
     for method, path, operation in OPERATIONS:
         security = operation["security"]
         staff_only = path.startswith(
-            (f"{API}/admin/", f"{API}/audit", f"{API}/auth/me", f"{API}/changes", f"{API}/webhooks")
+            (
+                f"{API}/admin/",
+                f"{API}/audit",
+                f"{API}/auth/me",
+                f"{API}/changes",
+                f"{API}/webhooks",
+                f"{API}/imports",
+            )
         ) or path.endswith("/history")
         if method == "GET" and not staff_only:
             assert security == [], (method, path)

@@ -64,6 +64,9 @@ class AuditEventBase(BaseModel):
     record_id: Int64
     changes: dict[str, OldAndNew] = Field(description="The fields that changed, each as [old, new].")
     request_id: str | None = Field(description="The X-Request-ID of the request that made the change.")
+    import_batch_id: Int64 | None = Field(
+        default=None, description="The import that made the change (GET /api/v1/imports/{id}), if one did."
+    )
 
 
 class AuditPageBase(BaseModel):
@@ -97,6 +100,7 @@ class AuditFilters(BaseModel):
     record_id: QId | None = None
     actor: QText | None = Field(default=None, description="An account's username or a key's name.")
     action: AnyOf[AuditAction] | None = None
+    import_batch_id: QId | None = Field(default=None, description="The changes one import made.")
     at_from: QDateTime | None = None
     at_to: QDateTime | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), WholeNumber] = 50
@@ -233,6 +237,8 @@ def audit_router(registry: Registry) -> APIRouter:
             where.append(AuditEvent.actor_name == params.actor)
         if params.action:
             where.append(AuditEvent.action.in_(params.action))
+        if params.import_batch_id is not None:
+            where.append(AuditEvent.import_batch_id == params.import_batch_id)
         if params.at_from is not None:
             where.append(AuditEvent.at >= params.at_from)
         if params.at_to is not None:

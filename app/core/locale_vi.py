@@ -339,4 +339,47 @@ MESSAGES: dict[str, str] = {
     "longitudes must be from -180 to 180": "kinh độ phải từ -180 đến 180",
     "latitudes must be from -90 to 90": "vĩ độ phải từ -90 đến 90",
     "min_lat must not be greater than max_lat": "min_lat không được lớn hơn max_lat",
+    # Imports (app/kit/importing.py, app/kit/import_writer.py, app/imports/).
+    "the file is over {limit} bytes": "tệp lớn hơn {limit} byte",
+    "send the file as the multipart field `file`": "hãy gửi tệp trong trường multipart `file`",
+    "the multipart form cannot be read": "không đọc được biểu mẫu multipart",
+    "import batch": "lần nhập",
+    "the database refuses the row": "cơ sở dữ liệu từ chối dòng này",
+    "matches several records (ids {ids}): give one": "khớp với nhiều bản ghi (mã số {ids}): hãy chỉ rõ một",
+    "{resource} {id} has this {key} already (mode=upsert updates it)": (
+        "{resource} {id} đã có {key} này (mode=upsert sẽ cập nhật nó)"
+    ),
+    "must be a number": "phải là một số",
+    "the file was not imported: {count} problems (each with its row, column and value)": (
+        "tệp chưa được nhập: có {count} lỗi (mỗi lỗi kèm dòng, cột và giá trị)"
+    ),
+    "not a column of {resource}": "không phải là cột của {resource}",
+    "row {first} has the same {key}: one row per record": "dòng {first} có cùng {key}: mỗi bản ghi một dòng",
+    " or ": " hoặc ",
+    "no {level} has the code {code}": "không có đơn vị cấp {level} nào mang mã {code}",
+    "a required column is missing": "thiếu cột bắt buộc",
+    "is not the code of unit {id} ({field}): give one of them, or both of one unit": (
+        "không phải mã của đơn vị {id} ({field}): hãy ghi một trong hai, hoặc cả hai của cùng một đơn vị"
+    ),
+    "give village_id, or village_name with commune_code or district_code": (
+        "hãy ghi village_id, hoặc village_name kèm commune_code hoặc district_code"
+    ),
+    "no village {name} in the unit {code} in {year}": "không có làng {name} thuộc đơn vị {code} vào năm {year}",
+    "several villages {name} in the unit {code} (ids {ids}): give village_id": (
+        "có nhiều làng {name} thuộc đơn vị {code} (mã số {ids}): hãy ghi village_id"
+    ),
+    "village {id} is {name}: the id and the name disagree": "làng {id} là {name}: mã số và tên không khớp",
+    "the file's columns do not fit {resource}: {columns}": "các cột của tệp không phù hợp với {resource}: {columns}",
+    "the code {code} named several units, none or more than one of them valid on {day}: give the unit's id, "
+    "or set as_of": (
+        "mã {code} đã dùng cho nhiều đơn vị, không có hoặc có hơn một đơn vị còn hiệu lực vào ngày {day}: "
+        "hãy ghi mã số của đơn vị, hoặc đặt as_of"
+    ),
+    "commune (or district, or province) and name": "xã (hoặc huyện, hoặc tỉnh) và tên",
+    "village and year": "làng và năm",
+    "no village {name} in its commune or district": "không có làng {name} thuộc xã hoặc huyện của hợp tác xã",
+    "several villages {name} in its commune or district (ids {ids}): give village_id": (
+        "có nhiều làng {name} thuộc xã hoặc huyện của hợp tác xã (mã số {ids}): hãy ghi village_id"
+    ),
+    "registration code": "mã số đăng ký",
 }

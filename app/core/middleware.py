@@ -33,9 +33,13 @@ class Edge:
         (b"referrer-policy", b"no-referrer"),
     )
 
-    def __init__(self, app: ASGIApp, *, limit: int, access_log: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limit: int, access_log: bool = True, larger: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        # Paths whose bodies may be larger (a spreadsheet's upload), and their own limit.
+        self.larger = larger or {}
         self.access_log = access_log
         self._templates: dict[int, str] = {}
 
@@ -54,6 +58,7 @@ class Edge:
         status = 500
         refused = False
         seen = 0
+        limit = self.larger.get(scope["path"], self.limit)
 
         async def respond(message: Message) -> None:
             nonlocal status
@@ -88,17 +93,17 @@ class Edge:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit and not refused:
+                if seen > limit and not refused:
                     # Answer now: the framework would turn the exception into a generic 400.
-                    await self._refuse(inner, respond)
+                    await self._refuse(inner, respond, limit)
                     refused = True
                     raise BodyTooLarge
             return message
 
         IN_FLIGHT.inc()
         try:
-            if self._declared_too_large(scope):
-                await self._refuse(inner, respond)
+            if self._declared_too_large(scope, limit):
+                await self._refuse(inner, respond, limit)
             else:
                 await self.app(inner, counted, respond)
         finally:
@@ -136,16 +141,16 @@ class Edge:
             found = self._templates.setdefault(id(route), getattr(route, "path", "unmatched"))
         return found or "unmatched"
 
-    def _declared_too_large(self, scope: Scope) -> bool:
+    def _declared_too_large(self, scope: Scope, limit: int) -> bool:
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 return True
         return False
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         response = problem(
             413,
-            tr("the request body is over {limit} bytes", limit=self.limit),
+            tr("the request body is over {limit} bytes", limit=limit),
             instance=scope["path"],
             slug="too-large",
             language=language_of(HTTPConnection(scope)),

@@ -28,6 +28,15 @@ class Referrer(BaseModel):
     ids: list[Int64] = Field(description="The first 20 of their ids.")
 
 
+class CellError(BaseModel):
+    """A cell of an imported file that cannot be imported (POST /api/v1/imports)."""
+
+    row: Int32 = Field(description="The row number as the spreadsheet shows it (the header is row 1).")
+    column: str = Field(description="The column's header as the file writes it.")
+    value: str = Field(description="The cell's value as written (empty for an empty cell).")
+    message: str = Field(description="What is wrong with it.")
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details. The members after `errors` are extensions that some problems
     carry; a client must ignore members it does not know."""
@@ -46,9 +55,38 @@ class Problem(BaseModel):
     instance: str | None = Field(
         default=None, description="The request path.", json_schema_extra=left_out_when_none
     )
-    errors: list[FieldError] | None = Field(
+    errors: list[FieldError | CellError] | None = Field(
         default=None,
-        description="One entry per offending field or parameter (422, and 428 for a missing If-Match).",
+        description=(
+            "One entry per offending field or parameter (422, and 428 for a missing If-Match); for "
+            "an import refused (urn:craftvillage:problem:import-rejected), one per cell: row, column, "
+            "value and message, at most 1,000."
+        ),
+        json_schema_extra=left_out_when_none,
+    )
+    error_count: Int32 | None = Field(
+        default=None,
+        description="An import refused: how many problems it has, errors listing the first 1,000.",
+        json_schema_extra=left_out_when_none,
+    )
+    errors_shown: Int32 | None = Field(
+        default=None,
+        description="An import refused: how many of them errors lists.",
+        json_schema_extra=left_out_when_none,
+    )
+    code: str | None = Field(
+        default=None,
+        description="A file refused as a whole (POST /api/v1/imports): what is wrong, for programs.",
+        json_schema_extra=left_out_when_none,
+    )
+    row: Int32 | None = Field(
+        default=None,
+        description="A file refused as a whole: the row where reading stopped, when known.",
+        json_schema_extra=left_out_when_none,
+    )
+    column: str | None = Field(
+        default=None,
+        description="A file refused as a whole: the column (a letter) where reading stopped, when known.",
         json_schema_extra=left_out_when_none,
     )
     current_version: Int32 | None = Field(
@@ -116,11 +154,22 @@ def problem(
             e.model_dump(exclude_none=True) | {"message": say(e.message, language)} for e in errors
         ]
     if extra:
-        body.update(extra)
+        body.update(_said(extra, language))
     response = Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
     response.headers["Content-Language"] = language
     response.headers.append("Vary", "Accept-Language")
     return response
+
+
+def _said(value: Any, language: Language) -> Any:
+    """Values of a problem's extra members in `language`: a Text (in lists and objects too)."""
+    if isinstance(value, str):
+        return say(value, language)
+    if isinstance(value, dict):
+        return {k: _said(v, language) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_said(v, language) for v in value]
+    return value
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -132,6 +132,14 @@ class Settings(BaseSettings):
     )
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")
+    # -- imports (POST /api/v1/imports) ------------------------------------------------------
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Larger import files get 413 (the file, not the form)."
+    )
+    import_max_rows: int = Field(default=200_000, ge=1, description="Files with more data rows get 413.")
+    import_statement_timeout_ms: int = Field(
+        default=300_000, ge=0, description="Limit of each statement of an import's transaction (0: none)."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser; none by default."
     )

@@ -14,6 +14,7 @@ from app.models.audit import COMMAND_LINE_ACTOR_ID, AuditActorKind, AuditEvent
 from app.models.base import BIGINT_MAX, ESTABLISHED_YEAR_MIN, INT_MAX, YEAR_MAX, YEAR_MIN, Base, Record
 from app.models.bookkeeping import DataVersion, IdempotencyRecord, StatsCache
 from app.models.cooperative import Cooperative, CooperativeSector, CooperativeStatus, LegalForm
+from app.models.imports import ImportBatch
 from app.models.programme import (
     ACTIVITIES_BY_KIND,
     PUBLIC_FUNDING_SOURCES,
@@ -65,6 +66,7 @@ __all__ = [
     "FigureQualifier",
     "FundingSource",
     "IdempotencyRecord",
+    "ImportBatch",
     "LegalForm",
     "Programme",
     "ProgrammeActivity",

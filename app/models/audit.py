@@ -6,7 +6,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Integer, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,6 +60,8 @@ class AuditEvent(Base):
     # (below any real transaction id) and no version.
     xact: Mapped[int] = mapped_column(BigInteger, server_default=text("(pg_current_xact_id()::text::bigint)"))
     version: Mapped[int | None] = mapped_column(Integer)
+    # The import that wrote the event (POST /api/v1/imports), if one did.
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="RESTRICT"))
 
     __table_args__ = (
         CheckConstraint(
@@ -61,4 +74,9 @@ class AuditEvent(Base):
         Index("ix_audit_event_at", "at"),
         Index("ix_audit_event_actor_kind_actor_id", "actor_kind", "actor_id"),
         Index("ix_audit_event_xact_id", "xact", "id"),
+        Index(
+            "ix_audit_event_import_batch_id",
+            "import_batch_id",
+            postgresql_where=text("import_batch_id IS NOT NULL"),
+        ),
     )

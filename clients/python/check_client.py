@@ -28,6 +28,7 @@ from craftvillage_client.api.villages import get_villages, list_villages
 from craftvillage_client.models import (
     CraftGroup,
     FairKind,
+    FieldError,
     FieldErrorLocation,
     Overview,
     PageVillageRead,
@@ -308,6 +309,8 @@ class Run:
             raise Failed(f"a 422 without errors: {errors!r}")
         fields: set[str] = set()
         for error in errors:
+            if not isinstance(error, FieldError):  # an import's cell errors are the other kind
+                raise Failed(f"a field error expected, not {error!r}")
             expect(bool(error.field) and bool(error.message), f"an empty error {error!r}")
             expect(error.location == FieldErrorLocation.BODY, f"{error.field}: location {error.location}")
             fields.add(error.field)

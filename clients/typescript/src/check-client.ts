@@ -302,6 +302,10 @@ async function invalidUpdate(): Promise<void> {
   expect(errors.length > 0, "a 422 without errors");
   const fields = new Set<string>();
   for (const error of errors) {
+    if (!("field" in error)) {
+      // An import's cell errors are the other kind of item.
+      throw new Failed(`a field error expected, not ${JSON.stringify(error)}`);
+    }
     expect(error.field !== "" && error.message !== "", `an empty error ${JSON.stringify(error)}`);
     expect(error.location === "body", `${error.field}: location ${error.location ?? "(none)"}`);
     fields.add(error.field);

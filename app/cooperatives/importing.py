@@ -1,0 +1,93 @@
+"""How co-operatives are imported from a spreadsheet (POST /api/v1/imports?resource=cooperatives).
+
+Natural key: the registration code (a row without one is always a new co-operative). The place as
+for villages (a unit by id or statistical code); the village by `village_id` (with
+`village_name`, as the export writes them, the name must be that village's), or by
+`village_name` alone: the village of that name in the co-operative's commune, else its district.
+Upsert updates the co-operative with the same registration code; the columns absent from the file
+keep their values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cooperatives.resource import COOPERATIVES
+from app.core.i18n import tr
+from app.kit.import_places import COMMUNE_CODE, PLACE_REQUIRED, PLACE_UNITS, place_rule_columns
+from app.kit.importing import ImportSpec, KeyPart, Rows, resolve_units
+
+_BY_NAME = """
+SELECT k.i, array_agg(v.id ORDER BY v.id) AS ids
+FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[]) AS k(i, name, commune_id, district_id)
+JOIN village v ON v.name = k.name
+     AND (v.commune_id = k.commune_id OR (k.commune_id IS NULL AND v.district_id = k.district_id))
+GROUP BY k.i
+"""
+
+
+async def _resolve(session: AsyncSession, rows: Rows) -> None:
+    await resolve_units(session, rows, PLACE_UNITS)
+    if not rows.has("village_id") and not rows.has("village_name"):
+        return
+    rows.given.add("village_id")
+    raw = await (await session.connection()).get_raw_connection()
+    conn: Any = raw.driver_connection
+    names = (
+        {i: rows.text(r, "village_name") for i, r in enumerate(rows.rows)} if rows.has("village_name") else {}
+    )
+    ids = sorted({r.values["village_id"] for r in rows.rows if r.values.get("village_id") is not None})
+    found = dict(await conn.fetch("SELECT id, name FROM village WHERE id = ANY($1::bigint[])", ids))
+    wanted: list[tuple[int, str, int | None, int | None]] = []
+    for index, row in enumerate(rows.rows):
+        village_id, name = row.values.get("village_id"), names.get(index)
+        if village_id is not None:
+            if village_id not in found:
+                rows.add(
+                    row,
+                    "village_id",
+                    tr("{resource} {id} does not exist", resource=tr("village"), id=village_id),
+                )
+            elif name is not None and name != found[village_id]:
+                message = tr(
+                    "village {id} is {name}: the id and the name disagree",
+                    id=village_id,
+                    name=found[village_id],
+                )
+                rows.add(row, "village_name", message)
+        elif name is not None and not row.bad:
+            wanted.append((index, name, row.values.get("commune_id"), row.values.get("district_id")))
+    if not wanted:
+        return
+    matches = dict(await conn.fetch(_BY_NAME, *map(list, zip(*wanted, strict=True))))
+    for index, name, _, _ in wanted:
+        row = rows.rows[index]
+        villages = matches.get(index, [])
+        if len(villages) == 1:
+            row.values["village_id"] = villages[0]
+        else:
+            rows.add(
+                row,
+                "village_name",
+                tr("no village {name} in its commune or district", name=name)
+                if not villages
+                else tr(
+                    "several villages {name} in its commune or district (ids {ids}): give village_id",
+                    name=name,
+                    ids=", ".join(map(str, villages)),
+                ),
+            )
+
+
+COOPERATIVES_IMPORT = ImportSpec(
+    resource=COOPERATIVES,
+    key=(KeyPart("t.registration_code", "text", lambda v: v.get("registration_code")),),
+    key_columns=("registration_code",),
+    key_description=tr("registration code"),
+    required=((("name",),), (("sector",),), PLACE_REQUIRED),
+    extra_columns=(COMMUNE_CODE,),
+    resolve=_resolve,
+    rule_columns={**place_rule_columns("cooperative"), "ck_cooperative_founding_placed": "founded_on"},
+)

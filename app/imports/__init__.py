@@ -1,0 +1,1 @@
+"""Imports of spreadsheets (POST /api/v1/imports)."""
