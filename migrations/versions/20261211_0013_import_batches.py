@@ -8,7 +8,7 @@ not involved; nor on downgrade, which drops the column (DDL, not a DELETE). Batc
 deleted while an event names one (ON DELETE RESTRICT).
 
 Revision ID: 0013
-Revises: 0011 (to be re-pointed at 0012 when the branch adding 0012 is merged)
+Revises: 0012
 Create Date: 2026-12-05 12:00:00+00:00
 """
 
@@ -20,8 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-# The branch adding 0012 is merged separately: the merge re-points this at "0012".
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
