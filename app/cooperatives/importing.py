@@ -10,14 +10,12 @@ keep their values.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cooperatives.resource import COOPERATIVES
 from app.core.i18n import tr
 from app.kit.import_places import COMMUNE_CODE, PLACE_REQUIRED, PLACE_UNITS, place_rule_columns
-from app.kit.importing import ImportSpec, KeyPart, Rows, resolve_units
+from app.kit.importing import ImportSpec, KeyPart, Rows, check_village_ids, driver, resolve_units
 
 _BY_NAME = """
 SELECT k.i, array_agg(v.id ORDER BY v.id) AS ids
@@ -33,32 +31,14 @@ async def _resolve(session: AsyncSession, rows: Rows) -> None:
     if not rows.has("village_id") and not rows.has("village_name"):
         return
     rows.given.add("village_id")
-    raw = await (await session.connection()).get_raw_connection()
-    conn: Any = raw.driver_connection
-    names = (
-        {i: rows.text(r, "village_name") for i, r in enumerate(rows.rows)} if rows.has("village_name") else {}
-    )
-    ids = sorted({r.values["village_id"] for r in rows.rows if r.values.get("village_id") is not None})
-    found = dict(await conn.fetch("SELECT id, name FROM village WHERE id = ANY($1::bigint[])", ids))
+    conn = await driver(session)
+    await check_village_ids(conn, rows)
     wanted: list[tuple[int, str, int | None, int | None]] = []
-    for index, row in enumerate(rows.rows):
-        village_id, name = row.values.get("village_id"), names.get(index)
-        if village_id is not None:
-            if village_id not in found:
-                rows.add(
-                    row,
-                    "village_id",
-                    tr("{resource} {id} does not exist", resource=tr("village"), id=village_id),
-                )
-            elif name is not None and name != found[village_id]:
-                message = tr(
-                    "village {id} is {name}: the id and the name disagree",
-                    id=village_id,
-                    name=found[village_id],
-                )
-                rows.add(row, "village_name", message)
-        elif name is not None and not row.bad:
-            wanted.append((index, name, row.values.get("commune_id"), row.values.get("district_id")))
+    if rows.has("village_name"):
+        for index, row in enumerate(rows.rows):
+            name = rows.text(row, "village_name")
+            if row.values.get("village_id") is None and name is not None and not row.bad:
+                wanted.append((index, name, row.values.get("commune_id"), row.values.get("district_id")))
     if not wanted:
         return
     matches = dict(await conn.fetch(_BY_NAME, *map(list, zip(*wanted, strict=True))))

@@ -44,6 +44,7 @@ from app.kit.importing import (
     ImportSpec,
     Rows,
     check_duplicates,
+    driver,
     key_of,
     read_rows,
     refuse_if,
@@ -112,11 +113,6 @@ class _Op:
     target: int | None  # the record updated; None: a new record
 
 
-async def _driver(session: AsyncSession) -> Any:
-    raw = await (await session.connection()).get_raw_connection()
-    return raw.driver_connection
-
-
 def _columns(spec: ImportSpec) -> list[str]:
     """The table's columns an import writes: the create schema's plain fields."""
     res = spec.resource
@@ -132,7 +128,7 @@ async def classify(
 ) -> tuple[list[_Op], list[_Op], int]:
     """New rows, changed rows (with their record) and the number unchanged; in mode create an
     existing key is a problem of its row."""
-    conn = await _driver(session)
+    conn = await driver(session)
     table = spec.resource.table.name
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"import:{table}")
     keyed = [(row, key_of(spec, row.values)) for row in rows.rows]
@@ -205,7 +201,7 @@ async def write(
     messages: Mapping[str, str],
 ) -> Batch:
     """Write the rows (see the module's text); 422 with every row the database refuses."""
-    conn = await _driver(session)
+    conn = await driver(session)
     counts = Counts(len(new), len(changed), unchanged)
     await conn.execute("SAVEPOINT import_write")
     try:
@@ -411,55 +407,28 @@ async def run_import(
     """Check the whole file, then write it, all or nothing (422 with every problem found). The
     client waits for each statement as long as the import's statement limit allows."""
     async with longer_client_timeout(session, statement_timeout_ms):
-        return await _run_import(
+        # Reading and checking the cells is CPU work without the database: a worker thread does it,
+        # so that the event loop keeps serving other requests meanwhile.
+        rows = await asyncio.to_thread(read_rows, spec, table, as_of)
+        conn = await driver(session)
+        await conn.execute(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
+        if spec.resolve is not None:
+            await spec.resolve(session, rows)
+        await asyncio.to_thread(validate, spec, rows)
+        check_duplicates(spec, rows)
+        refuse_if(rows)
+        new, changed, unchanged = await classify(session, spec, rows, mode)
+        refuse_if(rows)
+        return await write(
             session,
             spec,
-            table,
+            rows,
+            new,
+            changed,
+            unchanged,
             mode=mode,
             dry_run=dry_run,
-            as_of=as_of,
             actor=actor,
             facts=facts,
             messages=messages,
-            statement_timeout_ms=statement_timeout_ms,
         )
-
-
-async def _run_import(
-    session: AsyncSession,
-    spec: ImportSpec,
-    table: Table,
-    *,
-    mode: Mode,
-    dry_run: bool,
-    as_of: date,
-    actor: Who,
-    facts: FileFacts,
-    messages: Mapping[str, str],
-    statement_timeout_ms: int,
-) -> Batch:
-    # Reading and checking the cells is CPU work without the database: a worker thread does it,
-    # so that the event loop keeps serving other requests meanwhile.
-    rows = await asyncio.to_thread(read_rows, spec, table, as_of)
-    conn = await _driver(session)
-    await conn.execute(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
-    if spec.resolve is not None:
-        await spec.resolve(session, rows)
-    await asyncio.to_thread(validate, spec, rows)
-    check_duplicates(spec, rows)
-    refuse_if(rows)
-    new, changed, unchanged = await classify(session, spec, rows, mode)
-    refuse_if(rows)
-    return await write(
-        session,
-        spec,
-        rows,
-        new,
-        changed,
-        unchanged,
-        mode=mode,
-        dry_run=dry_run,
-        actor=actor,
-        facts=facts,
-        messages=messages,
-    )

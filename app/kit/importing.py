@@ -515,3 +515,42 @@ async def resolve_units(  # noqa: PLR0912 - one branch per way a code resolves
                 )
             else:
                 row.values[unit_field.field] = candidates[0].id
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's, for COPY and the set-based statements."""
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection
+
+
+async def check_village_ids(conn: Any, rows: Rows) -> None:
+    """The rows that give `village_id`: the village exists, and has the name the row gives it in
+    `village_name` (as the export writes both)."""
+    by_id = [r for r in rows.rows if r.values.get("village_id") is not None]
+    if not by_id:
+        return
+    found = dict(
+        await conn.fetch(
+            "SELECT id, name FROM village WHERE id = ANY($1::bigint[])",
+            sorted({r.values["village_id"] for r in by_id}),
+        )
+    )
+    for row in by_id:
+        village_id = row.values["village_id"]
+        name = rows.text(row, "village_name") if rows.has("village_name") else None
+        if village_id not in found:
+            rows.add(
+                row,
+                "village_id",
+                tr("{resource} {id} does not exist", resource=tr("village"), id=village_id),
+            )
+        elif name is not None and name != found[village_id]:
+            rows.add(
+                row,
+                "village_name",
+                tr(
+                    "village {id} is {name}: the id and the name disagree",
+                    id=village_id,
+                    name=found[village_id],
+                ),
+            )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.i18n import tr
 from app.kit.import_places import COMMUNE_CODE
-from app.kit.importing import ImportRow, ImportSpec, KeyPart, Rows, padded
+from app.kit.importing import ImportRow, ImportSpec, KeyPart, Rows, check_village_ids, driver, padded
 from app.models import AdminLevel
 from app.spreadsheets.columns import Column
 from app.village_figures.resource import VILLAGE_FIGURES
@@ -35,42 +35,10 @@ JOIN village v ON v.name = k.name
 
 
 async def _resolve(session: AsyncSession, rows: Rows) -> None:
-    raw = await (await session.connection()).get_raw_connection()
-    conn: Any = raw.driver_connection
+    conn = await driver(session)
     rows.given.add("village_id")
-    await _by_id(conn, rows)
+    await check_village_ids(conn, rows)
     await _by_place(conn, rows)
-
-
-async def _by_id(conn: Any, rows: Rows) -> None:
-    """Villages given by id exist, and have the name the row gives them."""
-    by_id = [r for r in rows.rows if r.values.get("village_id") is not None]
-    if by_id:
-        found = dict(
-            await conn.fetch(
-                "SELECT id, name FROM village WHERE id = ANY($1::bigint[])",
-                sorted({r.values["village_id"] for r in by_id}),
-            )
-        )
-        for row in by_id:
-            village_id = row.values["village_id"]
-            name = rows.text(row, "village_name") if rows.has("village_name") else None
-            if village_id not in found:
-                rows.add(
-                    row,
-                    "village_id",
-                    tr("{resource} {id} does not exist", resource=tr("village"), id=village_id),
-                )
-            elif name is not None and name != found[village_id]:
-                rows.add(
-                    row,
-                    "village_name",
-                    tr(
-                        "village {id} is {name}: the id and the name disagree",
-                        id=village_id,
-                        name=found[village_id],
-                    ),
-                )
 
 
 async def _by_place(conn: Any, rows: Rows) -> None:
